@@ -1,0 +1,72 @@
+import type { WorkflowError } from "../errors.js";
+
+/**
+ * What a workflow does when a step fails for good.
+ *
+ * - `compensate_all`: stop scheduling, abort steps in flight and let them settle, then run
+ *   `compensate` of every succeeded step in reverse completion order.
+ * - `fail_fast`: stop scheduling, abort steps in flight, no compensation.
+ * - `continue`: skip the failed step's transitive dependents; independent branches run on.
+ * - `compensate_failed`: stop like `fail_fast`, then run only the failed step's own `compensate`.
+ */
+export type ErrorPolicy = "compensate_all" | "fail_fast" | "continue" | "compensate_failed";
+
+/** What a step's own `onError` handler decides for one failed attempt. */
+export type StepErrorDecision = "retry" | "fail_fast" | "compensate" | "continue";
+
+/** How to wait between attempts. */
+export type BackoffKind = "exponential" | "linear" | "fixed";
+
+/**
+ * Retry policy of a step (and of its compensation).
+ *
+ * @example
+ * retry: { maxAttempts: 4, baseDelay: 200, maxDelay: 5_000, retryOn: (e) => e.code !== "VALIDATION_FAILED" }
+ */
+export interface RetryOptions {
+  /**
+   * Attempts in all, the first one included (`retry: 3` is `{ maxAttempts: 4 }`).
+   * @default 1 + the workflow's maxRetries
+   */
+  maxAttempts?: number;
+  /**
+   * Delay growth: `exponential` is `baseDelay * factor^(retry-1)`, `linear` is
+   * `baseDelay * retry`, `fixed` is `baseDelay`.
+   * @default "exponential"
+   */
+  backoff?: BackoffKind;
+  /** @default 1000 */
+  baseDelay?: number;
+  /** Upper bound of one delay, before jitter. @default 30_000 */
+  maxDelay?: number;
+  /** @default 2 */
+  factor?: number;
+  /** Full jitter: wait a uniformly random time between 0 and the computed delay. @default true */
+  jitter?: boolean;
+  /** Return false to stop retrying on this error. Not consulted for non-retryable errors. */
+  retryOn?: (error: WorkflowError, attempt: number) => boolean;
+}
+
+/** `retry: n` allows n retries after the first attempt; an object sets the whole policy. */
+export type RetrySetting = number | RetryOptions;
+
+/**
+ * Options of a workflow.
+ *
+ * @example
+ * workflow("code_analysis", { description: "Analyse code", onError: "compensate_all", parallelLimit: 4 })
+ */
+export interface WorkflowOptions {
+  description?: string;
+  /** Semver version; the registry keeps every version of a name. @default "1.0.0" */
+  version?: string;
+  tags?: readonly string[];
+  /** Limit for a whole execution, in ms; on expiry everything in flight is aborted. @default no limit */
+  timeout?: number;
+  /** Retries for steps that set no `retry` of their own. @default 0 */
+  maxRetries?: number;
+  /** @default "compensate_all" */
+  onError?: ErrorPolicy;
+  /** Maximum steps in flight at once (`Infinity` allowed). @default 10 */
+  parallelLimit?: number;
+}

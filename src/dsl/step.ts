@@ -1,0 +1,118 @@
+import type { WorkflowError } from "../errors.js";
+import type { RetrySetting, StepErrorDecision } from "./options.js";
+
+/** Read-only access to the outputs of steps that have already succeeded. */
+export interface StepResults<Steps = Record<string, Record<string, unknown>>> {
+  /** The outputs a succeeded step returned (frozen), or `undefined` if it has not succeeded. */
+  get<K extends keyof Steps & string>(step: K): Readonly<Steps[K]> | undefined;
+  has(step: keyof Steps & string): boolean;
+}
+
+/**
+ * The second argument of a step's `run`: who and where it is, and how to stop early.
+ *
+ * @example
+ * run: async ({ url }, ctx) => ({ body: await (await fetch(url, { signal: ctx.signal })).text() })
+ */
+export interface StepContext<WI = Record<string, unknown>, Steps = Record<string, Record<string, unknown>>> {
+  readonly executionId: string;
+  readonly workflow: string;
+  readonly version: string;
+  readonly step: string;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  readonly attempt: number;
+  /** Aborted when the attempt times out or the workflow stops (failure elsewhere, timeout, cancel). */
+  readonly signal: AbortSignal;
+  /** The workflow's input, frozen. */
+  readonly workflowInput: Readonly<WI>;
+  /** Outputs of steps that have already succeeded, frozen. */
+  readonly results: StepResults<Steps>;
+}
+
+/** Context of a `compensate` call: the step's own input and output, plus the usual context. */
+export interface CompensationContext<
+  In = Record<string, unknown>,
+  Out = Record<string, unknown>,
+  WI = Record<string, unknown>,
+  Steps = Record<string, Record<string, unknown>>,
+> extends StepContext<WI, Steps> {
+  /** The input the step ran with. */
+  readonly input: Readonly<In>;
+  /**
+   * What the step returned. `undefined` when the step itself failed (the
+   * `compensate_failed` policy compensates the failed step so it can clean up partial work).
+   */
+  readonly output: Readonly<Out> | undefined;
+}
+
+/** Undo a step's side effects. Receives the error that made the workflow roll back. */
+export type CompensateFn<In = any, Out = any, WI = any, Steps = any> = (
+  ctx: CompensationContext<In, Out, WI, Steps>,
+  error: WorkflowError,
+) => unknown;
+
+/**
+ * A step's own error handler, consulted for every failed attempt. Returning `undefined`
+ * leaves the decision to the step's retry policy and the workflow's `onError`.
+ * `"retry"` retries even an error that is otherwise not retryable, within the step's
+ * `retry` budget; the other decisions fail the step at once and apply that policy
+ * (`"compensate"` is `compensate_all`).
+ */
+export type StepErrorHandler<WI = any, Steps = any> = (
+  error: WorkflowError,
+  ctx: StepContext<WI, Steps>,
+) => StepErrorDecision | undefined | void;
+
+/**
+ * A step written as an object (the guide's StepExecutor behaviour).
+ *
+ * @example
+ * const FileParser: StepModule<{ file_paths: string[] }, { ast_trees: Ast[] }> = {
+ *   async execute({ file_paths }) { return { ast_trees: await Promise.all(file_paths.map(parse)) } },
+ *   validateInput: ({ file_paths }) => file_paths.length > 0 || "file_paths is empty",
+ * };
+ */
+export interface StepModule<In = any, Out = any, WI = any, Steps = any> {
+  execute(input: In, ctx: StepContext<WI, Steps>): Out | PromiseLike<Out>;
+  compensate?(ctx: CompensationContext<In, Out, WI, Steps>, error: WorkflowError): unknown;
+  /**
+   * Checked before `execute`; a failure is a `ValidationError` and is never retried.
+   * Reject by returning `false`, a message, a list of messages, or by throwing.
+   */
+  validateInput?(input: In): ValidateInputResult | PromiseLike<ValidateInputResult>;
+}
+
+/** What `validateInput` may return: `false`, a message or messages reject; anything else accepts. */
+export type ValidateInputResult = boolean | string | readonly string[] | undefined | void;
+
+/** Where a step input comes from: a workflow input value or another step's output. */
+export interface InputBinding {
+  /** The key in the object the step's `run` receives. */
+  readonly as: string;
+  /** The producing step, when the mapping names one explicitly. */
+  readonly step?: string;
+  /** The output (or workflow input) name. */
+  readonly key: string;
+}
+
+/**
+ * A step as the runtime sees it: the builder's options, normalised and untyped.
+ * Produced by `workflow().step()`, validated by the planner.
+ */
+export interface StepDefinition {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly dependsOn: readonly string[] | "all";
+  readonly inputs: readonly InputBinding[];
+  readonly outputs: readonly string[];
+  readonly timeout: number | undefined;
+  readonly retry: RetrySetting | undefined;
+  readonly onError: StepErrorHandler | undefined;
+  /** `false`: the step runs alone, with nothing else in flight. */
+  readonly parallel: boolean;
+  readonly run: ((input: any, ctx: StepContext<any, any>) => unknown) | undefined;
+  readonly compensate: CompensateFn | undefined;
+  readonly validateInput: ((input: any) => unknown) | undefined;
+  /** The options exactly as given, for diagnostics. */
+  readonly raw: Readonly<Record<string, unknown>>;
+}

@@ -1,0 +1,301 @@
+/**
+ * Typed errors. Every error the runtime produces is a {@link WorkflowError} with a
+ * stable `code` (from {@link ErrorCode}), a `retryable` flag and an optional `cause`.
+ * Whatever a step throws — an Error, a string, `undefined` — is normalised into one of
+ * these by {@link toWorkflowError}, so results never carry bare values.
+ */
+
+/** Stable error codes. Match on these, not on messages. */
+export const ErrorCode = {
+  DEFINITION_INVALID: "DEFINITION_INVALID",
+  INPUT_INVALID: "INPUT_INVALID",
+  VALIDATION_FAILED: "VALIDATION_FAILED",
+  STEP_FAILED: "STEP_FAILED",
+  STEP_TIMEOUT: "STEP_TIMEOUT",
+  STEP_OUTPUT_INVALID: "STEP_OUTPUT_INVALID",
+  STEP_ABORTED: "STEP_ABORTED",
+  NON_RETRYABLE: "NON_RETRYABLE",
+  RETRIES_EXHAUSTED: "RETRIES_EXHAUSTED",
+  COMPENSATION_FAILED: "COMPENSATION_FAILED",
+  WORKFLOW_TIMEOUT: "WORKFLOW_TIMEOUT",
+  WORKFLOW_CANCELLED: "WORKFLOW_CANCELLED",
+  WORKFLOW_NOT_FOUND: "WORKFLOW_NOT_FOUND",
+  VERSION_CONFLICT: "VERSION_CONFLICT",
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+interface WorkflowErrorOptions {
+  cause?: unknown;
+  step?: string;
+}
+
+/** Base class of every error the runtime produces. */
+export class WorkflowError extends Error {
+  override readonly name: string = "WorkflowError";
+  readonly code: ErrorCode;
+  /** Whether a retry policy may try the failed attempt again. */
+  readonly retryable: boolean;
+  /** The step the error belongs to, when there is one. */
+  readonly step: string | undefined;
+
+  constructor(code: ErrorCode, message: string, retryable: boolean, options: WorkflowErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = retryable;
+    this.step = options.step;
+  }
+
+  /** A plain, JSON-safe description (used in results, events and logs). */
+  toJSON(): SerializedError {
+    return serializeError(this);
+  }
+}
+
+/** One problem found in a workflow definition. */
+export interface DefinitionIssue {
+  code:
+    | "DUPLICATE_STEP"
+    | "UNKNOWN_DEPENDENCY"
+    | "UNKNOWN_INPUT_SOURCE"
+    | "CYCLE"
+    | "DUPLICATE_OUTPUT"
+    | "NOTHING_TO_RUN"
+    | "INVALID_OPTION"
+    | "INVALID_NAME";
+  message: string;
+  /** The steps involved (for a cycle: the cycle's path, first step repeated at the end). */
+  steps: string[];
+}
+
+/**
+ * A workflow definition is invalid. Thrown when a workflow is planned, compiled or
+ * registered — never in the middle of a run — and lists every problem at once.
+ */
+export class WorkflowDefinitionError extends WorkflowError {
+  override readonly name = "WorkflowDefinitionError";
+  readonly workflow: string;
+  readonly issues: readonly DefinitionIssue[];
+
+  constructor(workflow: string, issues: readonly DefinitionIssue[]) {
+    const lines = issues.map((issue) => `  - ${issue.message}`).join("\n");
+    const count = issues.length === 1 ? "1 problem" : `${issues.length} problems`;
+    super(ErrorCode.DEFINITION_INVALID, `Workflow \`${workflow}\` has ${count}:\n${lines}`, false);
+    this.workflow = workflow;
+    this.issues = issues;
+  }
+}
+
+/** The workflow input is missing values the steps need, or failed its schema. */
+export class WorkflowInputError extends WorkflowError {
+  override readonly name = "WorkflowInputError";
+  /** Names the steps read from the workflow input that the input does not have. */
+  readonly missing: readonly string[];
+
+  constructor(message: string, missing: readonly string[] = [], cause?: unknown) {
+    super(ErrorCode.INPUT_INVALID, message, false, { cause });
+    this.missing = missing;
+  }
+}
+
+/** One failed check of a {@link ValidationError}. */
+export interface ValidationIssue {
+  message: string;
+  path: readonly PropertyKey[];
+}
+
+/** Data failed validation (a schema, or a module's `validateInput`). Never retried. */
+export class ValidationError extends WorkflowError {
+  override readonly name = "ValidationError";
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(message: string, issues: readonly ValidationIssue[] = [], options: WorkflowErrorOptions = {}) {
+    super(ErrorCode.VALIDATION_FAILED, message, false, options);
+    this.issues = issues;
+  }
+}
+
+/** A step attempt ran past its `timeout`. Retryable. */
+export class StepTimeoutError extends WorkflowError {
+  override readonly name = "StepTimeoutError";
+  readonly timeoutMs: number;
+
+  constructor(step: string, timeoutMs: number) {
+    super(ErrorCode.STEP_TIMEOUT, `Step \`${step}\` timed out after ${timeoutMs} ms`, true, { step });
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * Throw this from a step to fail it without retries, whatever its retry policy says.
+ *
+ * @example
+ * if (response.status === 404) throw new NonRetryableError("No such repository", { cause: response });
+ */
+export class NonRetryableError extends WorkflowError {
+  override readonly name = "NonRetryableError";
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(ErrorCode.NON_RETRYABLE, message, false, options);
+  }
+}
+
+/** A step returned a value without one of its declared outputs. Never retried. */
+export class StepOutputError extends WorkflowError {
+  override readonly name = "StepOutputError";
+  readonly missing: readonly string[];
+
+  constructor(step: string, missing: readonly string[]) {
+    const list = missing.map((name) => `\`${name}\``).join(", ");
+    super(ErrorCode.STEP_OUTPUT_INVALID, `Step \`${step}\` did not return its declared output ${list}`, false, {
+      step,
+    });
+    this.missing = missing;
+  }
+}
+
+/** A step failed every attempt its retry policy allowed. `attempts` holds each attempt's error. */
+export class RetriesExhaustedError extends WorkflowError {
+  override readonly name = "RetriesExhaustedError";
+  readonly attempts: readonly WorkflowError[];
+
+  constructor(step: string, attempts: readonly WorkflowError[]) {
+    const last = attempts[attempts.length - 1];
+    super(
+      ErrorCode.RETRIES_EXHAUSTED,
+      `Step \`${step}\` failed after ${attempts.length} attempts: ${last?.message ?? "unknown error"}`,
+      false,
+      { step, cause: last },
+    );
+    this.attempts = attempts;
+  }
+}
+
+/** A step failed with something that was not a {@link WorkflowError}; `cause` holds what it threw. */
+export class StepError extends WorkflowError {
+  override readonly name = "StepError";
+
+  constructor(step: string, cause: unknown) {
+    super(ErrorCode.STEP_FAILED, `Step \`${step}\` failed: ${describe(cause)}`, true, { step, cause });
+  }
+}
+
+/** A step attempt was aborted because the workflow stopped (failure elsewhere, timeout, cancel). */
+export class StepAbortedError extends WorkflowError {
+  override readonly name = "StepAbortedError";
+
+  constructor(step: string, reason: string) {
+    super(ErrorCode.STEP_ABORTED, `Step \`${step}\` was aborted: ${reason}`, false, { step });
+  }
+}
+
+/** A step's `compensate` failed on every attempt its retry policy allowed. */
+export class CompensationError extends WorkflowError {
+  override readonly name = "CompensationError";
+
+  constructor(step: string, cause: unknown) {
+    super(ErrorCode.COMPENSATION_FAILED, `Compensation of step \`${step}\` failed: ${describe(cause)}`, false, {
+      step,
+      cause,
+    });
+  }
+}
+
+/** The whole execution ran past the workflow's `timeout`. */
+export class WorkflowTimeoutError extends WorkflowError {
+  override readonly name = "WorkflowTimeoutError";
+  readonly timeoutMs: number;
+
+  constructor(workflow: string, timeoutMs: number) {
+    super(ErrorCode.WORKFLOW_TIMEOUT, `Workflow \`${workflow}\` timed out after ${timeoutMs} ms`, false);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The execution was cancelled through its handle, an `AbortSignal` or a `CANCEL` event. */
+export class WorkflowCancelledError extends WorkflowError {
+  override readonly name = "WorkflowCancelledError";
+  readonly reason: string;
+
+  constructor(workflow: string, reason: string) {
+    super(ErrorCode.WORKFLOW_CANCELLED, `Workflow \`${workflow}\` was cancelled: ${reason}`, false);
+    this.reason = reason;
+  }
+}
+
+/** No workflow of that name (and version) is registered. */
+export class WorkflowNotFoundError extends WorkflowError {
+  override readonly name = "WorkflowNotFoundError";
+
+  constructor(name: string, version?: string) {
+    const what = version === undefined ? `\`${name}\`` : `\`${name}\` version \`${version}\``;
+    super(ErrorCode.WORKFLOW_NOT_FOUND, `No workflow ${what} is registered`, false);
+  }
+}
+
+/** A version of a workflow was registered again with a different definition. */
+export class WorkflowVersionConflictError extends WorkflowError {
+  override readonly name = "WorkflowVersionConflictError";
+
+  constructor(name: string, version: string) {
+    super(
+      ErrorCode.VERSION_CONFLICT,
+      `Workflow \`${name}\` version \`${version}\` is already registered with a different definition; bump its version`,
+      false,
+    );
+  }
+}
+
+/** True for every error this library produces. */
+export function isWorkflowError(value: unknown): value is WorkflowError {
+  return value instanceof WorkflowError;
+}
+
+/** Normalise anything a step threw into a {@link WorkflowError} tagged with the step. */
+export function toWorkflowError(thrown: unknown, step: string): WorkflowError {
+  if (thrown instanceof WorkflowError) return thrown;
+  return new StepError(step, thrown);
+}
+
+/** The JSON-safe shape of an error, as it appears in results and events. */
+export interface SerializedError {
+  name: string;
+  code: string;
+  message: string;
+  step?: string;
+  retryable?: boolean;
+  cause?: SerializedError | string;
+}
+
+/** Describe any error (or thrown value) as plain JSON, following `cause` chains. */
+export function serializeError(error: unknown, depth = 0): SerializedError {
+  if (error instanceof WorkflowError) {
+    const out: SerializedError = { name: error.name, code: error.code, message: error.message };
+    if (error.step !== undefined) out.step = error.step;
+    out.retryable = error.retryable;
+    if (error.cause !== undefined && depth < 5) out.cause = serializeCause(error.cause, depth + 1);
+    return out;
+  }
+  if (error instanceof Error) {
+    const out: SerializedError = { name: error.name, code: "ERROR", message: error.message };
+    if (error.cause !== undefined && depth < 5) out.cause = serializeCause(error.cause, depth + 1);
+    return out;
+  }
+  return { name: "NonError", code: "ERROR", message: describe(error) };
+}
+
+function serializeCause(cause: unknown, depth: number): SerializedError | string {
+  return cause instanceof Error ? serializeError(cause, depth) : describe(cause);
+}
+
+/** A short human description of any thrown value. */
+export function describe(value: unknown): string {
+  if (value instanceof Error) return value.message || value.name;
+  if (typeof value === "string") return value;
+  if (value === undefined) return "undefined was thrown";
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
