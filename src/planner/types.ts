@@ -1,0 +1,49 @@
+import type { ErrorPolicy } from "../dsl/options.js";
+import type { StepDefinition } from "../dsl/step.js";
+import type { RetryPolicy } from "../policy/retry.js";
+
+/** Where one value of a step's input comes from. `step` is -1 for the workflow input. */
+export interface ResolvedInput {
+  readonly as: string;
+  readonly step: number;
+  readonly key: string;
+}
+
+/** A step with its dependencies resolved and its options filled in. */
+export interface PlannedStep {
+  readonly index: number;
+  readonly name: string;
+  readonly definition: StepDefinition;
+  /** Indices of the steps this one waits for (inferred from inputs, plus `dependsOn`). */
+  readonly deps: readonly number[];
+  /** Indices of the steps that wait for this one. */
+  readonly dependents: readonly number[];
+  /** Names of the steps this one waits for, in declaration order. */
+  readonly dependencies: readonly string[];
+  readonly inputs: readonly ResolvedInput[];
+  /** The step's depth group: 0 for steps with no dependencies. */
+  readonly depth: number;
+  /** Steps on the longest path from this step to the end, itself included: the scheduling priority. */
+  readonly remaining: number;
+  readonly retry: RetryPolicy;
+  readonly timeout: number | undefined;
+}
+
+/** A validated workflow ready to run: `plan(wf)`. */
+export interface WorkflowPlan {
+  readonly workflow: string;
+  readonly version: string;
+  readonly steps: readonly PlannedStep[];
+  readonly indexOf: ReadonlyMap<string, number>;
+  /** A topological order (dependencies first; ties in declaration order). */
+  readonly order: readonly string[];
+  /** The guide's parallel groups: steps grouped by depth. */
+  readonly groups: readonly (readonly string[])[];
+  /** The longest dependency chain, counted in steps (ties broken by declaration order). */
+  readonly criticalPath: readonly string[];
+  /** Workflow input names that some step reads and no step produces. */
+  readonly requiredInputs: readonly string[];
+  readonly onError: ErrorPolicy;
+  readonly parallelLimit: number;
+  readonly timeout: number | undefined;
+}
