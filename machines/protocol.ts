@@ -1,0 +1,38 @@
+/**
+ * The events step actors and their parent exchange. Children report every
+ * transition to the parent with `sendParent`; the parent talks to a child only
+ * to abort it.
+ */
+
+import type { StepErrorDecision } from "../src/dsl/options.js";
+import type { WorkflowError } from "../src/errors.js";
+
+/** Parent → child: stop the current attempt (its signal is aborted) and settle. */
+export interface AbortStepEvent {
+  type: "ABORT";
+  reason: string;
+}
+
+/** Child → parent. `index` is the step's index in the plan. */
+export type StepReport =
+  | { type: "STEP.STARTED"; index: number; attempt: number }
+  | { type: "STEP.RETRYING"; index: number; attempt: number; delayMs: number; error: WorkflowError }
+  | { type: "STEP.SUCCEEDED"; index: number; attempt: number; output: Readonly<Record<string, unknown>> }
+  | {
+      type: "STEP.FAILED";
+      index: number;
+      attempt: number;
+      error: WorkflowError;
+      /** A decision of the step's own `onError` handler, overriding the workflow policy. */
+      decision: Exclude<StepErrorDecision, "retry"> | undefined;
+    }
+  | { type: "STEP.CANCELLED"; index: number; attempt: number; error: WorkflowError }
+  | { type: "STEP.COMPENSATING"; index: number; attempt: number }
+  | { type: "STEP.COMPENSATED"; index: number; attempt: number }
+  | { type: "STEP.COMPENSATION_FAILED"; index: number; attempt: number; error: WorkflowError };
+
+/** Sent to the workflow actor to stop an execution; compensation still runs per its policy. */
+export interface CancelEvent {
+  type: "CANCEL";
+  reason?: string;
+}

@@ -1,0 +1,347 @@
+/**
+ * The workflow actor: compiled once per definition from its plan.
+ *
+ *   running ──(a failure under a stopping policy, CANCEL, timeout)──▶ stopping
+ *      │                                                              │ in-flight steps aborted,
+ *      │ nothing in flight, nothing ready                             │ wait until they settle
+ *      ▼                                                              ▼
+ *   finishing ◀──────────── compensating (one step actor at a time, newest first)
+ *      └─▶ succeeded | failed | cancelled | timed_out   (final; output = WorkflowResult)
+ *
+ * A step actor is spawned when its step becomes ready and a slot is free, and
+ * stopped as soon as it reports that it settled: only in-flight steps are live
+ * children, so XState's per-spawn copy of the children table stays small. All
+ * bookkeeping lives in a RunLedger (O(1) per event); this machine turns its
+ * answers into spawns, stops, aborts and emitted events.
+ */
+
+import { freeze } from "immer";
+import { nanoid } from "nanoid";
+import { type ActorRefFrom, enqueueActions, type SnapshotFrom, type StateMachine, setup } from "xstate";
+import type { AnyWorkflow, InputOf, OutputOf } from "../src/dsl/workflow.js";
+import { WorkflowCancelledError, WorkflowInputError, WorkflowTimeoutError } from "../src/errors.js";
+import type { WorkflowEvent } from "../src/events.js";
+import { plan as planWorkflow } from "../src/planner/plan.js";
+import type { WorkflowPlan } from "../src/planner/types.js";
+import { RunLedger } from "../src/policy/run-ledger.js";
+import type { WorkflowResult } from "../src/result.js";
+import type { CancelEvent, StepReport } from "./protocol.js";
+import { type ExecutionScope, type StepActorInput, stepMachine } from "./step.machine.js";
+
+/** Per-execution settings for a machine run without the engine. */
+export interface RunRequestOptions {
+  /** @default a nanoid */
+  executionId?: string;
+  /** Time source for timestamps and durations. @default Date.now */
+  now?: () => number;
+  /** Random source for backoff jitter, in [0, 1). @default Math.random */
+  random?: () => number;
+}
+
+/**
+ * Input for a workflow machine with per-execution settings. A machine's input may be
+ * the workflow input itself or a RunRequest wrapping it.
+ *
+ * @example
+ * createActor(toMachine(wf), { input: new RunRequest({ file_paths }, { executionId: "run-1" }) }).start();
+ */
+export class RunRequest<I = Record<string, unknown>> {
+  readonly input: I;
+  readonly options: RunRequestOptions;
+
+  constructor(input: I, options: RunRequestOptions = {}) {
+    this.input = input;
+    this.options = options;
+  }
+}
+
+export interface WorkflowMachineContext {
+  readonly ledger: RunLedger;
+  readonly scope: ExecutionScope;
+}
+
+type TimeoutEvent = { type: "WORKFLOW.TIMEOUT" };
+export type WorkflowMachineEvent = StepReport | CancelEvent | TimeoutEvent;
+
+const TIMEOUT_ID = "workflow-timeout";
+const runChild = (plan: WorkflowPlan, i: number) => `step:${plan.steps[i]!.name}`;
+const compensationChild = (plan: WorkflowPlan, i: number) => `compensate:${plan.steps[i]!.name}`;
+
+function createContext(plan: WorkflowPlan, raw: unknown): WorkflowMachineContext {
+  const request = raw instanceof RunRequest ? raw : new RunRequest(raw);
+  const options = request.options;
+  const value = request.input;
+  const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
+  const workflowInput = isObject ? freeze(value as Record<string, unknown>, true) : Object.freeze({});
+  const ledger = new RunLedger(plan, options.executionId ?? nanoid(), workflowInput, options.now ?? Date.now);
+  if (!isObject && (value !== undefined || plan.requiredInputs.length > 0)) {
+    ledger.reject(
+      new WorkflowInputError(
+        `Workflow \`${plan.workflow}\` expects an object as input, got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`,
+      ),
+    );
+  } else {
+    const missing = ledger.missingInputs();
+    if (missing.length > 0) {
+      const names = missing.map((m) => `\`${m}\``).join(", ");
+      ledger.reject(new WorkflowInputError(`Workflow \`${plan.workflow}\` input is missing ${names}`, missing));
+    }
+  }
+  const scope: ExecutionScope = {
+    executionId: ledger.executionId,
+    workflow: plan.workflow,
+    version: plan.version,
+    workflowInput,
+    results: ledger.results,
+    random: options.random ?? Math.random,
+  };
+  return { ledger, scope };
+}
+
+function compile(plan: WorkflowPlan) {
+  const stepInput = (context: WorkflowMachineContext, i: number): StepActorInput => ({
+    mode: "run",
+    step: plan.steps[i]!,
+    input: context.ledger.inputOf(i),
+    scope: context.scope,
+  });
+
+  return setup({
+    types: {
+      context: {} as WorkflowMachineContext,
+      events: {} as WorkflowMachineEvent,
+      input: {} as unknown,
+      output: {} as WorkflowResult,
+      emitted: {} as WorkflowEvent,
+    },
+    actors: { step: stepMachine },
+    guards: {
+      halted: ({ context }) => context.ledger.halt !== undefined,
+      quiescent: ({ context }) => context.ledger.quiescent,
+      rollbackOver: ({ context }) => context.ledger.rollbackOver,
+      outcomeIs: ({ context }, status: WorkflowResult["status"]) => context.ledger.outcome === status,
+    },
+    actions: {
+      begin: enqueueActions(({ context, enqueue }) => {
+        const { ledger } = context;
+        enqueue.emit(ledger.event({ type: "workflow.started" }));
+        if (plan.timeout !== undefined) {
+          enqueue.raise({ type: "WORKFLOW.TIMEOUT" }, { delay: plan.timeout, id: TIMEOUT_ID });
+        }
+        for (const i of ledger.take())
+          enqueue.spawnChild("step", { id: runChild(plan, i), input: stepInput(context, i) });
+      }),
+      onStarted: enqueueActions(({ context, event, enqueue }) => {
+        const { index, attempt } = event as Extract<StepReport, { type: "STEP.STARTED" }>;
+        context.ledger.attemptStarted(index, attempt);
+        enqueue.emit(context.ledger.event({ type: "step.started", step: plan.steps[index]!.name, attempt }));
+      }),
+      onRetrying: enqueueActions(({ context, event, enqueue }) => {
+        const { index, attempt, delayMs, error } = event as Extract<StepReport, { type: "STEP.RETRYING" }>;
+        context.ledger.retrying(index);
+        enqueue.emit(
+          context.ledger.event({ type: "step.retrying", step: plan.steps[index]!.name, attempt, delayMs, error }),
+        );
+      }),
+      onSucceeded: enqueueActions(({ context, event, enqueue }) => {
+        const { index, attempt, output } = event as Extract<StepReport, { type: "STEP.SUCCEEDED" }>;
+        const { ledger } = context;
+        ledger.succeeded(index, output);
+        enqueue.stopChild(runChild(plan, index));
+        const step = plan.steps[index]!.name;
+        enqueue.emit(ledger.event({ type: "step.succeeded", step, attempt, durationMs: ledger.durationOf(index) }));
+        for (const i of ledger.take())
+          enqueue.spawnChild("step", { id: runChild(plan, i), input: stepInput(context, i) });
+      }),
+      onFailed: enqueueActions(({ context, event, enqueue }) => {
+        const { index, attempt, error, decision } = event as Extract<StepReport, { type: "STEP.FAILED" }>;
+        const { ledger } = context;
+        const wasHalted = ledger.halt !== undefined;
+        const skipped = ledger.failed(index, error, decision);
+        enqueue.stopChild(runChild(plan, index));
+        const step = plan.steps[index]!.name;
+        enqueue.emit(ledger.event({ type: "step.failed", step, attempt, error, durationMs: ledger.durationOf(index) }));
+        for (const s of skipped) enqueue.emit(ledger.event({ type: "step.skipped", step: plan.steps[s]!.name }));
+        if (!wasHalted && ledger.halt !== undefined) {
+          for (const i of ledger.inFlight)
+            enqueue.sendTo(runChild(plan, i), { type: "ABORT", reason: `step \`${step}\` failed` });
+        }
+        for (const i of ledger.take())
+          enqueue.spawnChild("step", { id: runChild(plan, i), input: stepInput(context, i) });
+      }),
+      onCancelled: enqueueActions(({ context, event, enqueue }) => {
+        const { index, attempt, error } = event as Extract<StepReport, { type: "STEP.CANCELLED" }>;
+        context.ledger.cancelled(index, error);
+        enqueue.stopChild(runChild(plan, index));
+        enqueue.emit(context.ledger.event({ type: "step.cancelled", step: plan.steps[index]!.name, attempt, error }));
+      }),
+      interrupt: enqueueActions(({ context, event, enqueue }) => {
+        const { ledger } = context;
+        const error =
+          event.type === "CANCEL"
+            ? new WorkflowCancelledError(plan.workflow, event.reason ?? "cancelled")
+            : new WorkflowTimeoutError(plan.workflow, plan.timeout ?? 0);
+        ledger.interrupt(event.type === "CANCEL" ? "cancelled" : "timed_out", error);
+        const reason = event.type === "CANCEL" ? "the workflow was cancelled" : "the workflow timed out";
+        for (const i of ledger.inFlight) enqueue.sendTo(runChild(plan, i), { type: "ABORT", reason });
+      }),
+      beginRollback: enqueueActions(({ context, enqueue }) => {
+        context.ledger.planRollback();
+        compensateNext(context, enqueue);
+      }),
+      onCompensating: enqueueActions(({ context, event, enqueue }) => {
+        const { index, attempt } = event as Extract<StepReport, { type: "STEP.COMPENSATING" }>;
+        enqueue.emit(context.ledger.event({ type: "step.compensating", step: plan.steps[index]!.name, attempt }));
+      }),
+      onCompensated: enqueueActions(({ context, event, enqueue }) => {
+        const { index, attempt } = event as Extract<StepReport, { type: "STEP.COMPENSATED" }>;
+        context.ledger.compensatedStep(index);
+        enqueue.stopChild(compensationChild(plan, index));
+        enqueue.emit(context.ledger.event({ type: "step.compensated", step: plan.steps[index]!.name, attempt }));
+        compensateNext(context, enqueue);
+      }),
+      onCompensationFailed: enqueueActions(({ context, event, enqueue }) => {
+        const { index, attempt, error } = event as Extract<StepReport, { type: "STEP.COMPENSATION_FAILED" }>;
+        context.ledger.compensationFailedStep(index, error);
+        enqueue.stopChild(compensationChild(plan, index));
+        enqueue.emit(
+          context.ledger.event({ type: "step.compensation_failed", step: plan.steps[index]!.name, attempt, error }),
+        );
+        compensateNext(context, enqueue);
+      }),
+      end: enqueueActions(({ context, enqueue }) => {
+        const { ledger } = context;
+        ledger.finish();
+        const status = ledger.outcome;
+        enqueue.emit(
+          ledger.event({
+            type: `workflow.${status}`,
+            status,
+            error: ledger.error,
+            durationMs: ledger.finishedAt! - ledger.startedAt,
+          }),
+        );
+      }),
+    },
+  }).createMachine({
+    id: plan.workflow,
+    context: ({ input }) => createContext(plan, input),
+    initial: "running",
+    states: {
+      running: {
+        entry: "begin",
+        always: [
+          { guard: "halted", target: "stopping" },
+          { guard: "quiescent", target: "finishing" },
+        ],
+        on: {
+          "STEP.STARTED": { actions: "onStarted" },
+          "STEP.RETRYING": { actions: "onRetrying" },
+          "STEP.SUCCEEDED": { actions: "onSucceeded" },
+          "STEP.FAILED": { actions: "onFailed" },
+          "STEP.CANCELLED": { actions: "onCancelled" },
+          CANCEL: { actions: "interrupt" },
+          "WORKFLOW.TIMEOUT": { actions: "interrupt" },
+        },
+      },
+      stopping: {
+        always: { guard: "quiescent", target: "compensating" },
+        on: {
+          "STEP.STARTED": { actions: "onStarted" },
+          "STEP.RETRYING": { actions: "onRetrying" },
+          "STEP.SUCCEEDED": { actions: "onSucceeded" },
+          "STEP.FAILED": { actions: "onFailed" },
+          "STEP.CANCELLED": { actions: "onCancelled" },
+        },
+      },
+      compensating: {
+        entry: "beginRollback",
+        always: { guard: "rollbackOver", target: "finishing" },
+        on: {
+          "STEP.COMPENSATING": { actions: "onCompensating" },
+          "STEP.COMPENSATED": { actions: "onCompensated" },
+          "STEP.COMPENSATION_FAILED": { actions: "onCompensationFailed" },
+        },
+      },
+      finishing: {
+        always: [
+          { guard: { type: "outcomeIs", params: "succeeded" }, target: "succeeded" },
+          { guard: { type: "outcomeIs", params: "cancelled" }, target: "cancelled" },
+          { guard: { type: "outcomeIs", params: "timed_out" }, target: "timed_out" },
+          { target: "failed" },
+        ],
+      },
+      succeeded: { type: "final", entry: "end" },
+      failed: { type: "final", entry: "end" },
+      cancelled: { type: "final", entry: "end" },
+      timed_out: { type: "final", entry: "end" },
+    },
+    output: ({ context }) => context.ledger.result(),
+  });
+
+  function compensateNext(context: WorkflowMachineContext, enqueue: any): void {
+    const { ledger } = context;
+    const i = ledger.nextRollback();
+    if (i === undefined) return;
+    const input: StepActorInput = {
+      mode: "compensate",
+      step: plan.steps[i]!,
+      input: ledger.inputOf(i),
+      scope: context.scope,
+      output: ledger.outputs[i],
+      cause: ledger.error!,
+    };
+    enqueue.spawnChild("step", { id: compensationChild(plan, i), input });
+  }
+}
+
+/** The XState machine of a workflow definition. */
+export type WorkflowMachine = ReturnType<typeof compile>;
+export type WorkflowActorRef = ActorRefFrom<WorkflowMachine>;
+export type WorkflowSnapshot = SnapshotFrom<WorkflowMachine>;
+
+const machines = new WeakMap<WorkflowPlan, WorkflowMachine>();
+
+/**
+ * Compile a workflow into its XState machine (once per definition; cached).
+ * Run it on its own with `createActor(machine, { input })`: the final snapshot's
+ * `output` is the WorkflowResult, and every WorkflowEvent is emitted (`actor.on`).
+ *
+ * @throws {WorkflowDefinitionError} if the definition is invalid.
+ * @example
+ * const actor = createActor(toMachine(codeAnalysis), { input: { file_paths: ["src/a.ts"] } });
+ * actor.on("step.succeeded", (e) => console.log(e.step));
+ * actor.start();
+ * const result = await toPromise(actor);
+ */
+export function toMachine<W extends AnyWorkflow>(wf: W): TypedWorkflowMachine<InputOf<W>, OutputOf<W>> {
+  const plan = planWorkflow(wf);
+  let machine = machines.get(plan);
+  if (machine === undefined) {
+    machine = compile(plan);
+    machines.set(plan, machine);
+  }
+  return machine as unknown as TypedWorkflowMachine<InputOf<W>, OutputOf<W>>;
+}
+
+/** A workflow machine with its input and output typed from the definition. */
+export type TypedWorkflowMachine<I, O> =
+  WorkflowMachine extends StateMachine<
+    infer C,
+    infer E,
+    infer Ch,
+    infer A,
+    infer Ac,
+    infer G,
+    infer D,
+    infer S,
+    infer T,
+    unknown,
+    WorkflowResult,
+    infer Em,
+    infer Me,
+    infer Sc,
+    infer Tm
+  >
+    ? StateMachine<C, E, Ch, A, Ac, G, D, S, T, I | RunRequest<I>, WorkflowResult<O>, Em, Me, Sc, Tm>
+    : never;

@@ -1,0 +1,49 @@
+import type { WorkflowError } from "./errors.js";
+import type { WorkflowStatus } from "./result.js";
+
+/** Every event type an execution emits. */
+export const WorkflowEventType = {
+  WorkflowStarted: "workflow.started",
+  StepStarted: "step.started",
+  StepRetrying: "step.retrying",
+  StepSucceeded: "step.succeeded",
+  StepFailed: "step.failed",
+  StepSkipped: "step.skipped",
+  StepCancelled: "step.cancelled",
+  StepCompensating: "step.compensating",
+  StepCompensated: "step.compensated",
+  StepCompensationFailed: "step.compensation_failed",
+  WorkflowSucceeded: "workflow.succeeded",
+  WorkflowFailed: "workflow.failed",
+  WorkflowCancelled: "workflow.cancelled",
+  WorkflowTimedOut: "workflow.timed_out",
+} as const;
+
+export type WorkflowEventType = (typeof WorkflowEventType)[keyof typeof WorkflowEventType];
+
+/**
+ * One transition of an execution, on `run.events` and `engine.events` (and emitted by
+ * the workflow actor, for `actor.on(type, …)` when the machine runs on its own).
+ */
+export interface WorkflowEvent {
+  readonly type: WorkflowEventType;
+  readonly executionId: string;
+  readonly workflow: string;
+  readonly version: string;
+  /** 1, 2, 3… per execution, in emission order. */
+  readonly seq: number;
+  /** Milliseconds since the epoch, from the engine's clock. */
+  readonly timestamp: number;
+  readonly step?: string;
+  readonly attempt?: number;
+  readonly error?: WorkflowError;
+  /** `step.retrying`: the backoff before the next attempt. */
+  readonly delayMs?: number;
+  /** Settling events: how long the step (or the workflow) took. */
+  readonly durationMs?: number;
+  /** Workflow-ending events: the final status. */
+  readonly status?: WorkflowStatus;
+}
+
+/** The fields of an event that vary; the ledger stamps the rest. */
+export type WorkflowEventFields = Omit<WorkflowEvent, "executionId" | "workflow" | "version" | "seq" | "timestamp">;

@@ -1,0 +1,344 @@
+/**
+ * The bookkeeping of one execution, kept by the workflow actor: which steps are
+ * waiting, ready, in flight or settled; outputs; completion order; the error
+ * policy's decision; the rollback queue. The actor asks it what to do next and
+ * performs it (spawn, stop, abort, emit).
+ *
+ * Every per-event operation is O(1) amortised (O(log n) for the ready heap, plus
+ * the settled step's own edges): nothing scans all steps until the result is built.
+ */
+
+import type { ErrorPolicy, StepErrorDecision } from "../dsl/options.js";
+import type { StepResults } from "../dsl/step.js";
+import type { WorkflowError } from "../errors.js";
+import type { WorkflowEvent, WorkflowEventFields } from "../events.js";
+import type { WorkflowPlan } from "../planner/types.js";
+import type { StepResult, StepStatus, WorkflowResult, WorkflowStatus } from "../result.js";
+import { ReadyQueue } from "./ready-queue.js";
+
+type Outcome = Exclude<WorkflowStatus, "succeeded">;
+
+/** Why scheduling stopped, and what rollback the policy asks for. */
+export interface Halt {
+  readonly outcome: Outcome;
+  readonly policy: ErrorPolicy;
+  readonly error: WorkflowError;
+  /** The failed step, when a step failure caused the halt. */
+  readonly step: number | undefined;
+}
+
+const ranks = new WeakMap<WorkflowPlan, Int32Array>();
+
+function rankOf(plan: WorkflowPlan): Int32Array {
+  let rank = ranks.get(plan);
+  if (rank === undefined) {
+    rank = Int32Array.from(plan.steps, (step) => step.remaining);
+    ranks.set(plan, rank);
+  }
+  return rank;
+}
+
+export class RunLedger {
+  readonly plan: WorkflowPlan;
+  readonly executionId: string;
+  readonly workflowInput: Readonly<Record<string, unknown>>;
+  readonly startedAt: number;
+  readonly status: StepStatus[];
+  readonly outputs: (Readonly<Record<string, unknown>> | undefined)[];
+  readonly inFlight = new Set<number>();
+  /** Succeeded steps in completion order. */
+  readonly completed: number[] = [];
+  readonly failures: WorkflowError[] = [];
+  readonly compensated: string[] = [];
+  readonly compensationFailed: { step: string; error: WorkflowError }[] = [];
+  /** Read-only view of outputs, shared with every step. */
+  readonly results: StepResults;
+  halt: Halt | undefined;
+  finishedAt: number | undefined;
+
+  readonly #now: () => number;
+  readonly #waiting: Int32Array;
+  readonly #ready: ReadyQueue;
+  readonly #attempts: Int32Array;
+  readonly #started: Float64Array;
+  readonly #finished: Float64Array;
+  readonly #errors: (WorkflowError | undefined)[];
+  #exclusive = false;
+  #seq = 0;
+  #rollback: number[] = [];
+  #compensating: number | undefined;
+
+  constructor(
+    plan: WorkflowPlan,
+    executionId: string,
+    workflowInput: Readonly<Record<string, unknown>>,
+    now: () => number,
+  ) {
+    const n = plan.steps.length;
+    this.plan = plan;
+    this.executionId = executionId;
+    this.workflowInput = workflowInput;
+    this.#now = now;
+    this.startedAt = now();
+    this.status = new Array<StepStatus>(n).fill("pending");
+    this.outputs = new Array(n);
+    this.#errors = new Array(n);
+    this.#attempts = new Int32Array(n);
+    this.#started = new Float64Array(n).fill(Number.NaN);
+    this.#finished = new Float64Array(n).fill(Number.NaN);
+    this.#waiting = new Int32Array(n);
+    this.#ready = new ReadyQueue(rankOf(plan));
+    for (let i = 0; i < n; i++) {
+      const deps = plan.steps[i]!.deps.length;
+      this.#waiting[i] = deps;
+      if (deps === 0) this.#ready.push(i);
+    }
+    const { indexOf } = plan;
+    const outputs = this.outputs;
+    this.results = Object.freeze({
+      get: (name: string) => {
+        const i = indexOf.get(name);
+        return i === undefined ? undefined : outputs[i];
+      },
+      has: (name: string) => {
+        const i = indexOf.get(name);
+        return i !== undefined && outputs[i] !== undefined;
+      },
+    });
+  }
+
+  /** Stamp an event with the execution's identity, a sequence number and the time. */
+  event(fields: WorkflowEventFields): WorkflowEvent {
+    return {
+      ...fields,
+      executionId: this.executionId,
+      workflow: this.plan.workflow,
+      version: this.plan.version,
+      seq: ++this.#seq,
+      timestamp: this.#now(),
+    };
+  }
+
+  /** Workflow input names the steps need that the input lacks. */
+  missingInputs(): string[] {
+    return this.plan.requiredInputs.filter((name) => !(name in this.workflowInput));
+  }
+
+  /**
+   * Take ready steps while the parallel limit allows, highest priority first. A step
+   * with `parallel: false` starts only when nothing is in flight, and nothing starts
+   * beside it.
+   */
+  take(): number[] {
+    const started: number[] = [];
+    if (this.halt !== undefined) return started;
+    const ready = this.#ready;
+    const limit = this.plan.parallelLimit;
+    while (ready.size > 0 && !this.#exclusive) {
+      const next = ready.peek()!;
+      const alone = !this.plan.steps[next]!.definition.parallel;
+      if (alone ? this.inFlight.size > 0 : this.inFlight.size >= limit) break;
+      ready.pop();
+      this.#exclusive = alone;
+      this.inFlight.add(next);
+      this.status[next] = "running";
+      this.#started[next] = this.#now();
+      started.push(next);
+    }
+    return started;
+  }
+
+  /** The frozen input object of step `i`, from the workflow input and earlier outputs. */
+  inputOf(i: number): Readonly<Record<string, unknown>> {
+    const input: Record<string, unknown> = {};
+    for (const source of this.plan.steps[i]!.inputs) {
+      input[source.as] = source.step === -1 ? this.workflowInput[source.key] : this.outputs[source.step]?.[source.key];
+    }
+    return Object.freeze(input);
+  }
+
+  attemptStarted(i: number, attempt: number): void {
+    this.#attempts[i] = attempt;
+    if (this.status[i] === "retrying") this.status[i] = "running";
+  }
+
+  retrying(i: number): void {
+    this.status[i] = "retrying";
+  }
+
+  /** Step i succeeded: release its dependents (unless the run is halting). */
+  succeeded(i: number, output: Readonly<Record<string, unknown>>): void {
+    this.#settle(i, "succeeded");
+    this.outputs[i] = output;
+    this.completed.push(i);
+    if (this.halt !== undefined) return;
+    for (const d of this.plan.steps[i]!.dependents) {
+      const waiting = this.#waiting[d]! - 1;
+      this.#waiting[d] = waiting;
+      if (waiting === 0 && this.status[d] === "pending") this.#ready.push(d);
+    }
+  }
+
+  /**
+   * Step i failed. Under `continue` its transitive dependents are skipped (returned);
+   * any other policy halts the run. Only the first halt counts.
+   */
+  failed(i: number, error: WorkflowError, decision: Exclude<StepErrorDecision, "retry"> | undefined): number[] {
+    this.#settle(i, "failed");
+    this.#errors[i] = error;
+    this.failures.push(error);
+    if (this.halt !== undefined) return [];
+    const policy: ErrorPolicy = decision === "compensate" ? "compensate_all" : (decision ?? this.plan.onError);
+    if (policy !== "continue") {
+      this.#stop({ outcome: "failed", policy, error, step: i });
+      return [];
+    }
+    return this.#skipDependents(i);
+  }
+
+  cancelled(i: number, error: WorkflowError): void {
+    this.#settle(i, "cancelled");
+    this.#errors[i] = error;
+  }
+
+  /** Stop scheduling for a cancellation or the workflow timeout. */
+  interrupt(outcome: "cancelled" | "timed_out", error: WorkflowError): void {
+    if (this.halt !== undefined) return;
+    const policy = this.plan.onError === "continue" ? "fail_fast" : this.plan.onError;
+    this.#stop({ outcome, policy, error, step: undefined });
+  }
+
+  /** Fail before any step runs (missing workflow input). */
+  reject(error: WorkflowError): void {
+    this.#stop({ outcome: "failed", policy: "fail_fast", error, step: undefined });
+  }
+
+  /** Nothing in flight and nothing more will start. */
+  get quiescent(): boolean {
+    return this.inFlight.size === 0 && (this.halt !== undefined || this.#ready.size === 0);
+  }
+
+  /**
+   * Queue the rollback the halt's policy asks for: every succeeded step with a
+   * `compensate`, newest first (a dependent always completes after its dependencies,
+   * so it is always undone before them); or only the failed step's own.
+   */
+  planRollback(): void {
+    const halt = this.halt;
+    if (halt === undefined) return;
+    const hasCompensate = (i: number) => this.plan.steps[i]!.definition.compensate !== undefined;
+    if (halt.policy === "compensate_all") {
+      this.#rollback = this.completed.filter(hasCompensate).reverse();
+    } else if (halt.policy === "compensate_failed" && halt.step !== undefined && hasCompensate(halt.step)) {
+      this.#rollback = [halt.step];
+    }
+  }
+
+  /** The next step to compensate, or undefined when the rollback is over. */
+  nextRollback(): number | undefined {
+    const next = this.#rollback.shift();
+    if (next !== undefined) this.status[next] = "compensating";
+    this.#compensating = next;
+    return next;
+  }
+
+  /** No compensation running and none left to run. */
+  get rollbackOver(): boolean {
+    return this.#compensating === undefined && this.#rollback.length === 0;
+  }
+
+  compensatedStep(i: number): void {
+    this.status[i] = "compensated";
+    this.#compensating = undefined;
+    this.compensated.push(this.plan.steps[i]!.name);
+  }
+
+  compensationFailedStep(i: number, error: WorkflowError): void {
+    this.status[i] = "compensation_failed";
+    this.#compensating = undefined;
+    this.#errors[i] = error;
+    this.compensationFailed.push({ step: this.plan.steps[i]!.name, error });
+  }
+
+  get outcome(): WorkflowStatus {
+    if (this.halt !== undefined) return this.halt.outcome;
+    return this.failures.length > 0 ? "failed" : "succeeded";
+  }
+
+  /** The error that decides the result: the halt's, else the first failure. */
+  get error(): WorkflowError | undefined {
+    return this.halt?.error ?? this.failures[0];
+  }
+
+  durationOf(i: number): number | undefined {
+    const ms = this.#finished[i]! - this.#started[i]!;
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+
+  attemptsOf(i: number): number {
+    return this.#attempts[i]!;
+  }
+
+  finish(): void {
+    this.finishedAt ??= this.#now();
+  }
+
+  /** Build the result. O(steps + outputs): called once, at the end. */
+  result(): WorkflowResult {
+    const steps: Record<string, StepResult> = {};
+    const output: Record<string, unknown> = {};
+    const plan = this.plan;
+    for (let i = 0; i < plan.steps.length; i++) {
+      const step = plan.steps[i]!;
+      const status = this.status[i]!;
+      steps[step.name] = {
+        status,
+        attempts: this.#attempts[i]!,
+        durationMs: this.durationOf(i),
+        cached: false,
+        error: this.#errors[i],
+      };
+      const produced = this.outputs[i];
+      if (status === "succeeded" && produced !== undefined) Object.assign(output, produced);
+    }
+    const finishedAt = this.finishedAt ?? this.#now();
+    return {
+      executionId: this.executionId,
+      workflow: plan.workflow,
+      version: plan.version,
+      status: this.outcome,
+      output,
+      error: this.outcome === "succeeded" ? undefined : this.error,
+      steps,
+      compensation: { compensated: [...this.compensated], failed: [...this.compensationFailed] },
+      errors: [...this.failures],
+      startedAt: this.startedAt,
+      finishedAt,
+      durationMs: finishedAt - this.startedAt,
+    } as WorkflowResult;
+  }
+
+  #settle(i: number, status: StepStatus): void {
+    this.status[i] = status;
+    this.#finished[i] = this.#now();
+    if (this.inFlight.delete(i) && !this.plan.steps[i]!.definition.parallel) this.#exclusive = false;
+  }
+
+  #stop(halt: Halt): void {
+    this.halt = halt;
+    this.#ready.clear();
+  }
+
+  #skipDependents(failed: number): number[] {
+    const skipped: number[] = [];
+    const stack = [...this.plan.steps[failed]!.dependents];
+    while (stack.length > 0) {
+      const d = stack.pop()!;
+      if (this.status[d] !== "pending") continue;
+      this.status[d] = "skipped";
+      skipped.push(d);
+      for (const next of this.plan.steps[d]!.dependents) stack.push(next);
+    }
+    return skipped.sort((a, b) => a - b);
+  }
+}

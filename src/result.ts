@@ -1,0 +1,76 @@
+import type { WorkflowError } from "./errors.js";
+
+/** How an execution ended. */
+export type WorkflowStatus = "succeeded" | "failed" | "cancelled" | "timed_out";
+
+/** Where a step is. `pending`: never started (not ready yet, or the workflow stopped first). */
+export type StepStatus =
+  | "pending"
+  | "running"
+  | "retrying"
+  | "succeeded"
+  | "failed"
+  | "skipped"
+  | "cancelled"
+  | "compensating"
+  | "compensated"
+  | "compensation_failed";
+
+/** What happened to one step: `result.steps[name]`. */
+export interface StepResult {
+  readonly status: StepStatus;
+  /** Attempts started (0 if the step never ran). */
+  readonly attempts: number;
+  /** From the first attempt's start to the step's settlement, retry waits included. */
+  readonly durationMs: number | undefined;
+  /** Whether the result came from the cache instead of running the step. */
+  readonly cached: boolean;
+  /** The error the step failed (or was aborted, or failed compensation) with. */
+  readonly error: WorkflowError | undefined;
+}
+
+/** The rollback that ran, if any. */
+export interface CompensationSummary {
+  /** Steps whose compensation succeeded, in the order it ran. */
+  readonly compensated: readonly string[];
+  /** Steps whose compensation failed after its retries; the others still ran. */
+  readonly failed: readonly { readonly step: string; readonly error: WorkflowError }[];
+}
+
+/** Fields every WorkflowResult has, whatever its status. */
+export interface WorkflowResultBase {
+  readonly executionId: string;
+  readonly workflow: string;
+  readonly version: string;
+  readonly steps: Readonly<Record<string, StepResult>>;
+  readonly compensation: CompensationSummary;
+  /** Every step failure, in the order they happened (several under `onError: "continue"`). */
+  readonly errors: readonly WorkflowError[];
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  readonly durationMs: number;
+}
+
+/**
+ * The outcome of an execution. `execute` resolves to it whatever happened to the
+ * steps; narrow on `status` to get every output typed as present.
+ *
+ * @example
+ * const result = await engine.execute(codeAnalysis, { file_paths });
+ * if (result.status === "succeeded") console.log(result.output.analysis_report);
+ * else console.error(result.error.code, result.error.step, result.compensation.compensated);
+ */
+export type WorkflowResult<Out = Record<string, unknown>> =
+  | (WorkflowResultBase & {
+      readonly status: "succeeded";
+      /** Every declared output, by name. */
+      readonly output: Readonly<Out>;
+      readonly error: undefined;
+    })
+  | (WorkflowResultBase & {
+      readonly status: Exclude<WorkflowStatus, "succeeded">;
+      /** Outputs of the steps that succeeded and were not compensated. */
+      readonly output: Readonly<Partial<Out>>;
+      /** Why the execution stopped: the first step failure, the timeout or the cancellation. */
+      readonly error: WorkflowError;
+    });
