@@ -1,0 +1,144 @@
+/**
+ * One execution: a workflow actor plus the handle users hold (`engine.start`).
+ */
+
+import { type Observable, Subject } from "rxjs";
+import { createActor, type InspectionEvent, type Observer } from "xstate";
+import {
+  RunRequest,
+  type WorkflowActorRef,
+  type WorkflowMachine,
+  type WorkflowSnapshot,
+} from "../../machines/workflow.machine.js";
+import type { WorkflowEvent } from "../events.js";
+import type { StepStatus, WorkflowResult, WorkflowStatus } from "../result.js";
+import type { Clock } from "./clock.js";
+
+/** Where an execution is now: `engine.getStatus(id)` and `run.status()`. */
+export interface ExecutionStatus {
+  readonly executionId: string;
+  readonly workflow: string;
+  readonly version: string;
+  /** `running`/`stopping`/`compensating` while live, then the final status. */
+  readonly status: "running" | "stopping" | "compensating" | WorkflowStatus;
+  readonly startedAt: number;
+  readonly finishedAt: number | undefined;
+  readonly steps: Readonly<Record<string, StepStatus>>;
+}
+
+/**
+ * A running execution.
+ *
+ * @example
+ * const run = engine.start(codeAnalysis, { file_paths });
+ * run.events.subscribe((e) => console.log(e.seq, e.type, e.step));
+ * setTimeout(() => run.cancel("user pressed stop"), 5_000);
+ * const result = await run.result;
+ */
+export interface WorkflowRun<Out = Record<string, unknown>> {
+  readonly id: string;
+  readonly workflow: string;
+  readonly version: string;
+  /** This execution's events; completes when it ends. Subscribe right after `start`. */
+  readonly events: Observable<WorkflowEvent>;
+  /** Resolves when the execution ends, whatever happened to its steps. */
+  readonly result: Promise<WorkflowResult<Out>>;
+  status(): ExecutionStatus;
+  /** Stop the execution: in-flight steps are aborted and the error policy's rollback runs. */
+  cancel(reason?: string): void;
+  /** The underlying XState actor (for `subscribe`, `getSnapshot`, inspection). */
+  readonly actor: WorkflowActorRef;
+}
+
+export interface ExecutionOptions {
+  readonly executionId: string;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly inspect: ((event: InspectionEvent) => void) | undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly onEvent: (event: WorkflowEvent) => void;
+  readonly onEnd: (run: WorkflowRun) => void;
+}
+
+export function startExecution(machine: WorkflowMachine, input: unknown, options: ExecutionOptions): WorkflowRun {
+  const subject = new Subject<WorkflowEvent>();
+  const request = new RunRequest(input, {
+    executionId: options.executionId,
+    now: options.clock.now,
+    random: options.random,
+  });
+  const actor = createActor(machine, {
+    input: request,
+    clock: { setTimeout: options.clock.setTimeout, clearTimeout: options.clock.clearTimeout } as never,
+    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+  });
+  actor.on("*", (event) => {
+    subject.next(event);
+    options.onEvent(event);
+  });
+
+  let onAbort: (() => void) | undefined;
+  const result = new Promise<WorkflowResult>((resolve, reject) => {
+    const observer: Observer<WorkflowSnapshot> = {
+      next: (snapshot) => {
+        if (snapshot.status === "done") resolve(snapshot.output);
+      },
+      error: (error) => reject(error),
+    };
+    actor.subscribe(observer);
+  }).finally(() => {
+    if (onAbort !== undefined) options.signal?.removeEventListener("abort", onAbort);
+    subject.complete();
+    options.onEnd(run);
+  });
+
+  const run: WorkflowRun = {
+    id: options.executionId,
+    workflow: actor.getSnapshot().context.ledger.plan.workflow,
+    version: actor.getSnapshot().context.ledger.plan.version,
+    events: subject.asObservable(),
+    result,
+    actor,
+    status: () => statusOf(actor.getSnapshot()),
+    cancel: (reason = "cancelled") => {
+      if (actor.getSnapshot().status === "active") actor.send({ type: "CANCEL", reason });
+    },
+  };
+
+  const signal = options.signal;
+  if (signal !== undefined) {
+    onAbort = () => run.cancel(reasonOf(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+  }
+  // Start on the next microtask, so that whoever called `start` can subscribe to
+  // `events` first and see `workflow.started`.
+  queueMicrotask(() => {
+    actor.start();
+    if (signal?.aborted) run.cancel(reasonOf(signal));
+  });
+  return run;
+}
+
+function statusOf(snapshot: WorkflowSnapshot): ExecutionStatus {
+  const { ledger } = snapshot.context;
+  const steps: Record<string, StepStatus> = {};
+  ledger.plan.steps.forEach((step, i) => {
+    steps[step.name] = ledger.status[i]!;
+  });
+  const value = snapshot.value as string;
+  return {
+    executionId: ledger.executionId,
+    workflow: ledger.plan.workflow,
+    version: ledger.plan.version,
+    status: value === "finishing" ? "compensating" : (value as ExecutionStatus["status"]),
+    startedAt: ledger.startedAt,
+    finishedAt: ledger.finishedAt,
+    steps,
+  };
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason.message;
+  return typeof reason === "string" ? reason : "aborted by signal";
+}

@@ -1,0 +1,84 @@
+/**
+ * @rubberduck/workflows — the public API. Nothing outside this file is public.
+ */
+
+export { stepMachine } from "../machines/step.machine.js";
+export type {
+  RunRequestOptions,
+  TypedWorkflowMachine,
+  WorkflowActorRef,
+  WorkflowMachine,
+  WorkflowSnapshot,
+} from "../machines/workflow.machine.js";
+export { RunRequest, toMachine } from "../machines/workflow.machine.js";
+export type {
+  BackoffKind,
+  ErrorPolicy,
+  RetryOptions,
+  RetrySetting,
+  StepErrorDecision,
+  WorkflowOptions,
+} from "./dsl/options.js";
+export type {
+  CompensateFn,
+  CompensationContext,
+  InputBinding,
+  StepContext,
+  StepDefinition,
+  StepErrorHandler,
+  StepModule,
+  StepResults,
+  ValidateInputResult,
+} from "./dsl/step.js";
+export type {
+  AnyWorkflow,
+  InputOf,
+  ModuleStepOptions,
+  OutputOf,
+  RunStepOptions,
+  StepCommonOptions,
+  StepOptions,
+} from "./dsl/workflow.js";
+export { Workflow, workflow } from "./dsl/workflow.js";
+export type { Clock } from "./engine/clock.js";
+export { systemClock } from "./engine/clock.js";
+export type { Engine, EngineOptions, ExecuteOptions, InspectOption } from "./engine/engine.js";
+export { createEngine } from "./engine/engine.js";
+export type { ExecutionStatus, WorkflowRun } from "./engine/execution.js";
+export type { RegisteredWorkflow } from "./engine/registry.js";
+export { WorkflowRegistry } from "./engine/registry.js";
+export type { DefinitionIssue, SerializedError, ValidationIssue } from "./errors.js";
+export {
+  CompensationError,
+  ErrorCode,
+  isWorkflowError,
+  NonRetryableError,
+  RetriesExhaustedError,
+  StepAbortedError,
+  StepError,
+  StepOutputError,
+  StepTimeoutError,
+  serializeError,
+  ValidationError,
+  WorkflowCancelledError,
+  WorkflowDefinitionError,
+  WorkflowError,
+  WorkflowInputError,
+  WorkflowNotFoundError,
+  WorkflowTimeoutError,
+  WorkflowVersionConflictError,
+} from "./errors.js";
+export type { WorkflowEvent } from "./events.js";
+export { WorkflowEventType } from "./events.js";
+export { plan } from "./planner/plan.js";
+export type { PlannedStep, ResolvedInput, WorkflowPlan } from "./planner/types.js";
+export type { RetryPolicy } from "./policy/retry.js";
+export { backoffDelay, resolveRetry } from "./policy/retry.js";
+export type {
+  CompensationSummary,
+  StepResult,
+  StepStatus,
+  WorkflowResult,
+  WorkflowResultBase,
+  WorkflowStatus,
+} from "./result.js";
