@@ -1,7 +1,7 @@
 /**
- * The events step actors and their parent exchange. Children report every
- * transition to the parent with `sendParent`; the parent talks to a child only
- * to abort it.
+ * The events step actors and their parent exchange. Children report attempts and
+ * retries with `sendParent`, and their settled outcome as their output (the
+ * parent's `xstate.done.actor.*` event); the parent talks to a child only to abort it.
  */
 
 import type { StepErrorDecision } from "../src/dsl/options.js";
@@ -13,10 +13,14 @@ export interface AbortStepEvent {
   reason: string;
 }
 
-/** Child → parent. `index` is the step's index in the plan. */
+/** Child → parent, while the step is live. `index` is the step's index in the plan. */
 export type StepReport =
   | { type: "STEP.STARTED"; index: number; attempt: number }
   | { type: "STEP.RETRYING"; index: number; attempt: number; delayMs: number; error: WorkflowError }
+  | { type: "STEP.COMPENSATING"; index: number; attempt: number };
+
+/** A step actor's output (the final state it reached), delivered in its done event. */
+export type SettledReport =
   | { type: "STEP.SUCCEEDED"; index: number; attempt: number; output: Readonly<Record<string, unknown>> }
   | {
       type: "STEP.FAILED";
@@ -27,7 +31,6 @@ export type StepReport =
       decision: Exclude<StepErrorDecision, "retry"> | undefined;
     }
   | { type: "STEP.CANCELLED"; index: number; attempt: number; error: WorkflowError }
-  | { type: "STEP.COMPENSATING"; index: number; attempt: number }
   | { type: "STEP.COMPENSATED"; index: number; attempt: number }
   | { type: "STEP.COMPENSATION_FAILED"; index: number; attempt: number; error: WorkflowError };
 
@@ -35,4 +38,11 @@ export type StepReport =
 export interface CancelEvent {
   type: "CANCEL";
   reason?: string;
+}
+
+/** XState's event to a parent when a child actor reaches its final state. */
+export interface StepDoneEvent {
+  type: `xstate.done.actor.${string}`;
+  output: SettledReport;
+  actorId: string;
 }

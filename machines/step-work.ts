@@ -24,6 +24,12 @@ export interface CompensationInput {
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
 export async function runAttempt({ step, input, ctx }: AttemptInput): Promise<Readonly<Record<string, unknown>>> {
+  // Start user code on a later microtask: the actor that invokes this runs it
+  // synchronously, and a CPU-bound step would otherwise hold up the parent's
+  // bookkeeping (and the start of its siblings) until it returns.
+  await undefined;
+  // Aborted before it began (the workflow stopped in the meantime): do not start it.
+  if (ctx.signal.aborted) throw toWorkflowError(ctx.signal.reason, step.name);
   const { definition } = step;
   if (definition.validateInput !== undefined) await checkInput(step.name, definition.validateInput, input);
   let value: unknown;
@@ -36,6 +42,7 @@ export async function runAttempt({ step, input, ctx }: AttemptInput): Promise<Re
 }
 
 export async function runCompensation({ step, ctx, cause }: CompensationInput): Promise<void> {
+  await undefined;
   try {
     await step.definition.compensate!(ctx, cause);
   } catch (thrown) {

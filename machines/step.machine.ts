@@ -13,7 +13,8 @@
  *
  * Each attempt is an invoked promise actor; its AbortSignal is aborted on timeout
  * (a delayed TIMEOUT event, cancelled when the attempt ends) or on ABORT. Every
- * transition is reported to the parent with `sendParent`.
+ * attempt and retry is reported to the parent with `sendParent`; the settled outcome
+ * is the actor's output, which reaches the parent as its `xstate.done.actor.*` event.
  */
 
 import { assign, cancel, enqueueActions, fromPromise, not, sendParent, setup } from "xstate";
@@ -28,7 +29,7 @@ import {
 } from "../src/errors.js";
 import type { PlannedStep } from "../src/planner/types.js";
 import { backoffDelay, shouldRetry } from "../src/policy/retry.js";
-import type { AbortStepEvent, StepReport } from "./protocol.js";
+import type { AbortStepEvent, SettledReport, StepReport } from "./protocol.js";
 import { runAttempt, runCompensation } from "./step-work.js";
 
 /** What the workflow actor knows about the execution, shared by all its step actors. */
@@ -78,6 +79,7 @@ export const stepMachine = setup({
   types: {
     input: {} as StepActorInput,
     context: {} as StepActorContext,
+    output: {} as SettledReport,
     events: {} as StepActorEvent,
   },
   actors: {
@@ -141,44 +143,8 @@ export const stepMachine = setup({
         error: context.verdict!.error,
       }),
     ),
-    reportSucceeded: sendParent(
-      ({ context }): StepReport => ({
-        type: "STEP.SUCCEEDED",
-        index: context.step.index,
-        attempt: context.attempt,
-        output: context.output!,
-      }),
-    ),
-    reportFailed: sendParent(
-      ({ context }): StepReport => ({
-        type: "STEP.FAILED",
-        index: context.step.index,
-        attempt: context.attempt,
-        error: context.verdict!.error,
-        decision: context.verdict!.decision,
-      }),
-    ),
-    reportCancelled: sendParent(
-      ({ context }): StepReport => ({
-        type: "STEP.CANCELLED",
-        index: context.step.index,
-        attempt: context.attempt,
-        error: new StepAbortedError(context.step.name, context.abortReason ?? "aborted"),
-      }),
-    ),
     reportCompensating: sendParent(
       ({ context }): StepReport => ({ type: "STEP.COMPENSATING", index: context.step.index, attempt: context.attempt }),
-    ),
-    reportCompensated: sendParent(
-      ({ context }): StepReport => ({ type: "STEP.COMPENSATED", index: context.step.index, attempt: context.attempt }),
-    ),
-    reportCompensationFailed: sendParent(
-      ({ context }): StepReport => ({
-        type: "STEP.COMPENSATION_FAILED",
-        index: context.step.index,
-        attempt: context.attempt,
-        error: context.verdict!.error,
-      }),
     ),
   },
 }).createMachine({
@@ -226,9 +192,34 @@ export const stepMachine = setup({
       after: { backoff: "running" },
       on: { ABORT: { target: "cancelled", actions: assign({ abortReason: ({ event }) => event.reason }) } },
     },
-    succeeded: { type: "final", entry: "reportSucceeded" },
-    failed: { type: "final", entry: "reportFailed" },
-    cancelled: { type: "final", entry: "reportCancelled" },
+    succeeded: {
+      type: "final",
+      output: ({ context }): SettledReport => ({
+        type: "STEP.SUCCEEDED",
+        index: context.step.index,
+        attempt: context.attempt,
+        output: context.output!,
+      }),
+    },
+    failed: {
+      type: "final",
+      output: ({ context }): SettledReport => ({
+        type: "STEP.FAILED",
+        index: context.step.index,
+        attempt: context.attempt,
+        error: context.verdict!.error,
+        decision: context.verdict!.decision,
+      }),
+    },
+    cancelled: {
+      type: "final",
+      output: ({ context }): SettledReport => ({
+        type: "STEP.CANCELLED",
+        index: context.step.index,
+        attempt: context.attempt,
+        error: new StepAbortedError(context.step.name, context.abortReason ?? "aborted"),
+      }),
+    },
     compensating: {
       initial: "attempting",
       states: {
@@ -249,9 +240,27 @@ export const stepMachine = setup({
         backoff: { after: { backoff: "attempting" } },
       },
     },
-    compensated: { type: "final", entry: "reportCompensated" },
-    compensation_failed: { type: "final", entry: "reportCompensationFailed" },
+    compensated: {
+      type: "final",
+      output: ({ context }): SettledReport => ({
+        type: "STEP.COMPENSATED",
+        index: context.step.index,
+        attempt: context.attempt,
+      }),
+    },
+    compensation_failed: {
+      type: "final",
+      output: ({ context }): SettledReport => ({
+        type: "STEP.COMPENSATION_FAILED",
+        index: context.step.index,
+        attempt: context.attempt,
+        error: context.verdict!.error,
+      }),
+    },
   },
+  // The final state's report becomes the actor's output, delivered to the parent in
+  // its `xstate.done.actor.*` event.
+  output: ({ event }) => (event as unknown as { output: SettledReport }).output,
 });
 
 function failureOf(context: StepActorContext, event: { type: string; error?: unknown }): WorkflowError {

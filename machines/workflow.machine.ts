@@ -18,14 +18,14 @@
 import { freeze } from "immer";
 import { nanoid } from "nanoid";
 import { type ActorRefFrom, enqueueActions, type SnapshotFrom, type StateMachine, setup } from "xstate";
-import type { AnyWorkflow, InputOf, OutputOf } from "../src/dsl/workflow.js";
+import type { AnyWorkflow, InputOf, ResultOf } from "../src/dsl/workflow.js";
 import { WorkflowCancelledError, WorkflowInputError, WorkflowTimeoutError } from "../src/errors.js";
 import type { WorkflowEvent } from "../src/events.js";
 import { plan as planWorkflow } from "../src/planner/plan.js";
 import type { WorkflowPlan } from "../src/planner/types.js";
 import { RunLedger } from "../src/policy/run-ledger.js";
 import type { WorkflowResult } from "../src/result.js";
-import type { CancelEvent, StepReport } from "./protocol.js";
+import type { CancelEvent, StepDoneEvent, StepReport } from "./protocol.js";
 import { type ExecutionScope, type StepActorInput, stepMachine } from "./step.machine.js";
 
 /** Per-execution settings for a machine run without the engine. */
@@ -61,7 +61,7 @@ export interface WorkflowMachineContext {
 }
 
 type TimeoutEvent = { type: "WORKFLOW.TIMEOUT" };
-export type WorkflowMachineEvent = StepReport | CancelEvent | TimeoutEvent;
+export type WorkflowMachineEvent = StepReport | StepDoneEvent | CancelEvent | TimeoutEvent;
 
 const TIMEOUT_ID = "workflow-timeout";
 const runChild = (plan: WorkflowPlan, i: number) => `step:${plan.steps[i]!.name}`;
@@ -143,37 +143,66 @@ function compile(plan: WorkflowPlan) {
           context.ledger.event({ type: "step.retrying", step: plan.steps[index]!.name, attempt, delayMs, error }),
         );
       }),
-      onSucceeded: enqueueActions(({ context, event, enqueue }) => {
-        const { index, attempt, output } = event as Extract<StepReport, { type: "STEP.SUCCEEDED" }>;
+      onSettled: enqueueActions(({ context, event, enqueue }) => {
+        const report = (event as StepDoneEvent).output;
         const { ledger } = context;
-        ledger.succeeded(index, output);
-        enqueue.stopChild(runChild(plan, index));
-        const step = plan.steps[index]!.name;
-        enqueue.emit(ledger.event({ type: "step.succeeded", step, attempt, durationMs: ledger.durationOf(index) }));
-        for (const i of ledger.take())
-          enqueue.spawnChild("step", { id: runChild(plan, i), input: stepInput(context, i) });
-      }),
-      onFailed: enqueueActions(({ context, event, enqueue }) => {
-        const { index, attempt, error, decision } = event as Extract<StepReport, { type: "STEP.FAILED" }>;
-        const { ledger } = context;
-        const wasHalted = ledger.halt !== undefined;
-        const skipped = ledger.failed(index, error, decision);
-        enqueue.stopChild(runChild(plan, index));
-        const step = plan.steps[index]!.name;
-        enqueue.emit(ledger.event({ type: "step.failed", step, attempt, error, durationMs: ledger.durationOf(index) }));
-        for (const s of skipped) enqueue.emit(ledger.event({ type: "step.skipped", step: plan.steps[s]!.name }));
-        if (!wasHalted && ledger.halt !== undefined) {
-          for (const i of ledger.inFlight)
-            enqueue.sendTo(runChild(plan, i), { type: "ABORT", reason: `step \`${step}\` failed` });
+        const i = report.index;
+        const step = plan.steps[i]!.name;
+        switch (report.type) {
+          case "STEP.SUCCEEDED": {
+            ledger.succeeded(i, report.output);
+            enqueue.stopChild(runChild(plan, i));
+            enqueue.emit(
+              ledger.event({ type: "step.succeeded", step, attempt: report.attempt, durationMs: ledger.durationOf(i) }),
+            );
+            break;
+          }
+          case "STEP.FAILED": {
+            const wasHalted = ledger.halt !== undefined;
+            const skipped = ledger.failed(i, report.error, report.decision);
+            enqueue.stopChild(runChild(plan, i));
+            enqueue.emit(
+              ledger.event({
+                type: "step.failed",
+                step,
+                attempt: report.attempt,
+                error: report.error,
+                durationMs: ledger.durationOf(i),
+              }),
+            );
+            for (const s of skipped) enqueue.emit(ledger.event({ type: "step.skipped", step: plan.steps[s]!.name }));
+            if (!wasHalted && ledger.halt !== undefined) {
+              for (const f of ledger.inFlight)
+                enqueue.sendTo(runChild(plan, f), { type: "ABORT", reason: `step \`${step}\` failed` });
+            }
+            break;
+          }
+          case "STEP.CANCELLED": {
+            ledger.cancelled(i, report.error);
+            enqueue.stopChild(runChild(plan, i));
+            enqueue.emit(ledger.event({ type: "step.cancelled", step, attempt: report.attempt, error: report.error }));
+            break;
+          }
+          case "STEP.COMPENSATED": {
+            ledger.compensatedStep(i);
+            enqueue.stopChild(compensationChild(plan, i));
+            enqueue.emit(ledger.event({ type: "step.compensated", step, attempt: report.attempt }));
+            compensateNext(context, enqueue);
+            return;
+          }
+          case "STEP.COMPENSATION_FAILED": {
+            ledger.compensationFailedStep(i, report.error);
+            enqueue.stopChild(compensationChild(plan, i));
+            enqueue.emit(
+              ledger.event({ type: "step.compensation_failed", step, attempt: report.attempt, error: report.error }),
+            );
+            compensateNext(context, enqueue);
+            return;
+          }
         }
-        for (const i of ledger.take())
-          enqueue.spawnChild("step", { id: runChild(plan, i), input: stepInput(context, i) });
-      }),
-      onCancelled: enqueueActions(({ context, event, enqueue }) => {
-        const { index, attempt, error } = event as Extract<StepReport, { type: "STEP.CANCELLED" }>;
-        context.ledger.cancelled(index, error);
-        enqueue.stopChild(runChild(plan, index));
-        enqueue.emit(context.ledger.event({ type: "step.cancelled", step: plan.steps[index]!.name, attempt, error }));
+        for (const next of ledger.take()) {
+          enqueue.spawnChild("step", { id: runChild(plan, next), input: stepInput(context, next) });
+        }
       }),
       interrupt: enqueueActions(({ context, event, enqueue }) => {
         const { ledger } = context;
@@ -192,22 +221,6 @@ function compile(plan: WorkflowPlan) {
       onCompensating: enqueueActions(({ context, event, enqueue }) => {
         const { index, attempt } = event as Extract<StepReport, { type: "STEP.COMPENSATING" }>;
         enqueue.emit(context.ledger.event({ type: "step.compensating", step: plan.steps[index]!.name, attempt }));
-      }),
-      onCompensated: enqueueActions(({ context, event, enqueue }) => {
-        const { index, attempt } = event as Extract<StepReport, { type: "STEP.COMPENSATED" }>;
-        context.ledger.compensatedStep(index);
-        enqueue.stopChild(compensationChild(plan, index));
-        enqueue.emit(context.ledger.event({ type: "step.compensated", step: plan.steps[index]!.name, attempt }));
-        compensateNext(context, enqueue);
-      }),
-      onCompensationFailed: enqueueActions(({ context, event, enqueue }) => {
-        const { index, attempt, error } = event as Extract<StepReport, { type: "STEP.COMPENSATION_FAILED" }>;
-        context.ledger.compensationFailedStep(index, error);
-        enqueue.stopChild(compensationChild(plan, index));
-        enqueue.emit(
-          context.ledger.event({ type: "step.compensation_failed", step: plan.steps[index]!.name, attempt, error }),
-        );
-        compensateNext(context, enqueue);
       }),
       end: enqueueActions(({ context, enqueue }) => {
         const { ledger } = context;
@@ -237,9 +250,7 @@ function compile(plan: WorkflowPlan) {
         on: {
           "STEP.STARTED": { actions: "onStarted" },
           "STEP.RETRYING": { actions: "onRetrying" },
-          "STEP.SUCCEEDED": { actions: "onSucceeded" },
-          "STEP.FAILED": { actions: "onFailed" },
-          "STEP.CANCELLED": { actions: "onCancelled" },
+          "xstate.done.actor.*": { actions: "onSettled" },
           CANCEL: { actions: "interrupt" },
           "WORKFLOW.TIMEOUT": { actions: "interrupt" },
         },
@@ -249,9 +260,7 @@ function compile(plan: WorkflowPlan) {
         on: {
           "STEP.STARTED": { actions: "onStarted" },
           "STEP.RETRYING": { actions: "onRetrying" },
-          "STEP.SUCCEEDED": { actions: "onSucceeded" },
-          "STEP.FAILED": { actions: "onFailed" },
-          "STEP.CANCELLED": { actions: "onCancelled" },
+          "xstate.done.actor.*": { actions: "onSettled" },
         },
       },
       compensating: {
@@ -259,8 +268,7 @@ function compile(plan: WorkflowPlan) {
         always: { guard: "rollbackOver", target: "finishing" },
         on: {
           "STEP.COMPENSATING": { actions: "onCompensating" },
-          "STEP.COMPENSATED": { actions: "onCompensated" },
-          "STEP.COMPENSATION_FAILED": { actions: "onCompensationFailed" },
+          "xstate.done.actor.*": { actions: "onSettled" },
         },
       },
       finishing: {
@@ -314,18 +322,18 @@ const machines = new WeakMap<WorkflowPlan, WorkflowMachine>();
  * actor.start();
  * const result = await toPromise(actor);
  */
-export function toMachine<W extends AnyWorkflow>(wf: W): TypedWorkflowMachine<InputOf<W>, OutputOf<W>> {
+export function toMachine<W extends AnyWorkflow>(wf: W): TypedWorkflowMachine<InputOf<W>, ResultOf<W>> {
   const plan = planWorkflow(wf);
   let machine = machines.get(plan);
   if (machine === undefined) {
     machine = compile(plan);
     machines.set(plan, machine);
   }
-  return machine as unknown as TypedWorkflowMachine<InputOf<W>, OutputOf<W>>;
+  return machine as unknown as TypedWorkflowMachine<InputOf<W>, ResultOf<W>>;
 }
 
 /** A workflow machine with its input and output typed from the definition. */
-export type TypedWorkflowMachine<I, O> =
+export type TypedWorkflowMachine<I, R = WorkflowResult> =
   WorkflowMachine extends StateMachine<
     infer C,
     infer E,
@@ -343,5 +351,5 @@ export type TypedWorkflowMachine<I, O> =
     infer Sc,
     infer Tm
   >
-    ? StateMachine<C, E, Ch, A, Ac, G, D, S, T, I | RunRequest<I>, WorkflowResult<O>, Em, Me, Sc, Tm>
+    ? StateMachine<C, E, Ch, A, Ac, G, D, S, T, I | RunRequest<I>, R, Em, Me, Sc, Tm>
     : never;

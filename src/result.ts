@@ -38,11 +38,11 @@ export interface CompensationSummary {
 }
 
 /** Fields every WorkflowResult has, whatever its status. */
-export interface WorkflowResultBase {
+export interface WorkflowResultBase<StepName extends string = string> {
   readonly executionId: string;
   readonly workflow: string;
   readonly version: string;
-  readonly steps: Readonly<Record<string, StepResult>>;
+  readonly steps: Readonly<Record<StepName, StepResult>>;
   readonly compensation: CompensationSummary;
   /** Every step failure, in the order they happened (several under `onError: "continue"`). */
   readonly errors: readonly WorkflowError[];
@@ -60,14 +60,14 @@ export interface WorkflowResultBase {
  * if (result.status === "succeeded") console.log(result.output.analysis_report);
  * else console.error(result.error.code, result.error.step, result.compensation.compensated);
  */
-export type WorkflowResult<Out = Record<string, unknown>> =
-  | (WorkflowResultBase & {
+export type WorkflowResult<Out = Record<string, unknown>, StepName extends string = string> =
+  | (WorkflowResultBase<StepName> & {
       readonly status: "succeeded";
       /** Every declared output, by name. */
       readonly output: Readonly<Out>;
       readonly error: undefined;
     })
-  | (WorkflowResultBase & {
+  | (WorkflowResultBase<StepName> & {
       readonly status: Exclude<WorkflowStatus, "succeeded">;
       /** Outputs of the steps that succeeded and were not compensated. */
       readonly output: Readonly<Partial<Out>>;

@@ -8,6 +8,7 @@
  * array form is built once, on first use.
  */
 
+import type { WorkflowResult } from "../result.js";
 import type {
   AnyRecord,
   InputSpec,
@@ -85,6 +86,10 @@ export type AnyWorkflow = Workflow<any, any, any>;
 export type InputOf<W> = W extends Workflow<infer WI, any, any> ? WI : never;
 /** The outputs a workflow produces. */
 export type OutputOf<W> = W extends Workflow<any, infer Out, any> ? Out : never;
+/** The names of a workflow's steps (`string` for an erased workflow). */
+export type StepNameOf<W> = W extends Workflow<any, any, infer Steps> ? keyof Steps & string : never;
+/** The result type of executing a workflow. */
+export type ResultOf<W> = WorkflowResult<OutputOf<W>, StepNameOf<W>>;
 
 const stepArrays = new WeakMap<StepNode, readonly StepDefinition[]>();
 

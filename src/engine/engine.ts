@@ -6,7 +6,7 @@ import { nanoid } from "nanoid";
 import { type Observable, Subject } from "rxjs";
 import type { InspectionEvent, Observer } from "xstate";
 import { toMachine } from "../../machines/workflow.machine.js";
-import type { AnyWorkflow, InputOf, OutputOf } from "../dsl/workflow.js";
+import type { AnyWorkflow, InputOf, ResultOf } from "../dsl/workflow.js";
 import type { WorkflowEvent } from "../events.js";
 import type { WorkflowResult } from "../result.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -50,14 +50,10 @@ export interface Engine {
    * Run a workflow to its end. Resolves to the result whatever happens to the steps;
    * rejects only if the workflow is unknown or its definition is invalid.
    */
-  execute<W extends AnyWorkflow>(
-    wf: W,
-    input: InputOf<W>,
-    options?: ExecuteOptions,
-  ): Promise<WorkflowResult<OutputOf<W>>>;
+  execute<W extends AnyWorkflow>(wf: W, input: InputOf<W>, options?: ExecuteOptions): Promise<ResultOf<W>>;
   execute(name: string, input: Record<string, unknown>, options?: ExecuteOptions): Promise<WorkflowResult>;
   /** Start a workflow and get its handle. Throws (synchronously) for an unknown or invalid workflow. */
-  start<W extends AnyWorkflow>(wf: W, input: InputOf<W>, options?: ExecuteOptions): WorkflowRun<OutputOf<W>>;
+  start<W extends AnyWorkflow>(wf: W, input: InputOf<W>, options?: ExecuteOptions): WorkflowRun<ResultOf<W>>;
   start(name: string, input: Record<string, unknown>, options?: ExecuteOptions): WorkflowRun;
   /** Where an execution is (live, or among the last `historyLimit` finished). */
   getStatus(executionId: string): ExecutionStatus | undefined;

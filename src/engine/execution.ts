@@ -35,14 +35,14 @@ export interface ExecutionStatus {
  * setTimeout(() => run.cancel("user pressed stop"), 5_000);
  * const result = await run.result;
  */
-export interface WorkflowRun<Out = Record<string, unknown>> {
+export interface WorkflowRun<Result = WorkflowResult> {
   readonly id: string;
   readonly workflow: string;
   readonly version: string;
   /** This execution's events; completes when it ends. Subscribe right after `start`. */
   readonly events: Observable<WorkflowEvent>;
   /** Resolves when the execution ends, whatever happened to its steps. */
-  readonly result: Promise<WorkflowResult<Out>>;
+  readonly result: Promise<Result>;
   status(): ExecutionStatus;
   /** Stop the execution: in-flight steps are aborted and the error policy's rollback runs. */
   cancel(reason?: string): void;
