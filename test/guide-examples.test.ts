@@ -80,8 +80,14 @@ describe("the guide's examples", () => {
   });
 
   it.each([
-    [{ semantic_analysis: true, security_scan: true, llm_enhancement: true }, ["parse", "semantic", "security", "llm_enhance", "report"]],
-    [{ semantic_analysis: false, security_scan: true, llm_enhancement: true }, ["parse", "security", "llm_enhance", "report"]],
+    [
+      { semantic_analysis: true, security_scan: true, llm_enhancement: true },
+      ["parse", "semantic", "security", "llm_enhance", "report"],
+    ],
+    [
+      { semantic_analysis: false, security_scan: true, llm_enhancement: true },
+      ["parse", "security", "llm_enhance", "report"],
+    ],
     [{ semantic_analysis: false, security_scan: false, llm_enhancement: false }, ["parse", "report"]],
   ])("the dynamic builder builds and runs %j", async (requirements, steps) => {
     const wf = buildCustomWorkflow(requirements);
