@@ -107,7 +107,7 @@ export class Workflow<WI extends AnyRecord, Out extends AnyRecord, Steps extends
   /** @internal use {@link workflow} */
   constructor(name: string, options: WorkflowOptions, tail: StepNode | undefined) {
     this.name = name;
-    this.options = Object.freeze({ ...options });
+    this.options = Object.freeze(Object.assign({}, options));
     this.#tail = tail;
   }
 
@@ -210,7 +210,7 @@ function normalizeStep(name: string, raw: Record<string, unknown>): StepDefiniti
           : undefined,
     validateInput:
       hasModule && typeof module.validateInput === "function" ? module.validateInput.bind(module) : undefined,
-    raw: Object.freeze({ ...raw }),
+    raw: Object.freeze(Object.assign({}, raw)),
   });
 }
 

@@ -12,14 +12,33 @@
  * Linear in steps + edges; plans are memoised per definition object.
  */
 
+import type { StepDefinition } from "../dsl/step.js";
 import type { AnyWorkflow } from "../dsl/workflow.js";
 import { type DefinitionIssue, WorkflowDefinitionError } from "../errors.js";
-import { resolveRetry } from "../policy/retry.js";
+import { type RetryPolicy, resolveRetry } from "../policy/retry.js";
 import { checkStepOptions, checkWorkflowOptions } from "./check-options.js";
 import { analyse, criticalPath, findCycles } from "./graph.js";
 import type { PlannedStep, ResolvedInput, WorkflowPlan } from "./types.js";
 
 const plans = new WeakMap<AnyWorkflow, WorkflowPlan>();
+const NONE: ResolvedInput[] = [];
+
+/** Record that step `i` waits for `dep`, once; a step waiting for itself is a cycle. */
+function addDependency(
+  own: number[],
+  stamp: Int32Array,
+  i: number,
+  dep: number,
+  name: string,
+  issues: DefinitionIssue[],
+) {
+  if (dep === i) {
+    issues.push({ code: "CYCLE", message: `Step \`${name}\` depends on itself`, steps: [name, name] });
+  } else if (stamp[dep] !== i) {
+    stamp[dep] = i;
+    own.push(dep);
+  }
+}
 
 /**
  * Validate a workflow and compute how it runs: dependencies, a topological order,
@@ -47,7 +66,7 @@ function buildPlan(wf: AnyWorkflow): WorkflowPlan {
   const indexOf = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const step = definitions[i]!;
-    issues.push(...checkStepOptions(step));
+    checkStepOptions(step, issues);
     if (indexOf.has(step.name)) {
       issues.push({
         code: "DUPLICATE_STEP",
@@ -75,50 +94,44 @@ function buildPlan(wf: AnyWorkflow): WorkflowPlan {
     }
   }
 
-  const deps: number[][] = [];
-  const inputs: ResolvedInput[][] = [];
+  const deps: number[][] = new Array(n);
+  const inputs: ResolvedInput[][] = new Array(n);
   const required = new Set<string>();
+  // stamp[d] === i: d is already a dependency of step i (dedupe without a Set per step).
+  const stamp = new Int32Array(n).fill(-1);
   for (let i = 0; i < n; i++) {
     const step = definitions[i]!;
-    const own = new Set<number>();
-    const add = (dep: number) => {
-      if (dep === i) {
-        issues.push({
-          code: "CYCLE",
-          message: `Step \`${step.name}\` depends on itself`,
-          steps: [step.name, step.name],
-        });
-      } else own.add(dep);
-    };
-    const resolved: ResolvedInput[] = [];
+    const own: number[] = [];
+    const resolved: ResolvedInput[] = step.inputs.length === 0 ? NONE : [];
     for (const binding of step.inputs) {
+      let source: number | undefined;
       if (binding.step === undefined) {
-        const producer = producerOf.get(binding.key);
-        if (producer === undefined) required.add(binding.key);
-        else add(producer);
-        resolved.push({ as: binding.as, step: producer ?? -1, key: binding.key });
-        continue;
-      }
-      const source = indexOf.get(binding.step);
-      if (source === undefined) {
-        issues.push({
-          code: "UNKNOWN_INPUT_SOURCE",
-          message: `Step \`${step.name}\`: input \`${binding.as}\` reads from unknown step \`${binding.step}\``,
-          steps: [step.name, binding.step],
-        });
-      } else if (!definitions[source]!.outputs.includes(binding.key)) {
-        issues.push({
-          code: "UNKNOWN_INPUT_SOURCE",
-          message: `Step \`${step.name}\`: input \`${binding.as}\` reads \`${binding.key}\`, which \`${binding.step}\` does not declare in its outputs`,
-          steps: [step.name, binding.step],
-        });
+        source = producerOf.get(binding.key);
+        if (source === undefined) required.add(binding.key);
+        resolved.push({ as: binding.as, step: source ?? -1, key: binding.key });
       } else {
-        add(source);
-        resolved.push({ as: binding.as, step: source, key: binding.key });
+        source = indexOf.get(binding.step);
+        if (source === undefined) {
+          issues.push({
+            code: "UNKNOWN_INPUT_SOURCE",
+            message: `Step \`${step.name}\`: input \`${binding.as}\` reads from unknown step \`${binding.step}\``,
+            steps: [step.name, binding.step],
+          });
+        } else if (!definitions[source]!.outputs.includes(binding.key)) {
+          issues.push({
+            code: "UNKNOWN_INPUT_SOURCE",
+            message: `Step \`${step.name}\`: input \`${binding.as}\` reads \`${binding.key}\`, which \`${binding.step}\` does not declare in its outputs`,
+            steps: [step.name, binding.step],
+          });
+          source = undefined;
+        } else {
+          resolved.push({ as: binding.as, step: source, key: binding.key });
+        }
       }
+      if (source !== undefined) addDependency(own, stamp, i, source, step.name, issues);
     }
     if (step.dependsOn === "all") {
-      for (let j = 0; j < i; j++) own.add(j);
+      for (let j = 0; j < i; j++) addDependency(own, stamp, i, j, step.name, issues);
     } else {
       for (const name of step.dependsOn) {
         const dep = indexOf.get(name);
@@ -128,14 +141,16 @@ function buildPlan(wf: AnyWorkflow): WorkflowPlan {
             message: `Step \`${step.name}\` depends on unknown step \`${name}\``,
             steps: [step.name, name],
           });
-        } else add(dep);
+        } else addDependency(own, stamp, i, dep, step.name, issues);
       }
     }
-    deps.push([...own].sort((a, b) => a - b));
-    inputs.push(resolved);
+    if (own.length > 1) own.sort((x, y) => x - y);
+    deps[i] = own;
+    inputs[i] = resolved;
   }
 
-  const dependents: number[][] = Array.from({ length: n }, () => []);
+  const dependents: number[][] = new Array(n);
+  for (let i = 0; i < n; i++) dependents[i] = [];
   for (let i = 0; i < n; i++) for (const d of deps[i]!) dependents[d]!.push(i);
 
   const facts = analyse(deps, dependents);
@@ -154,23 +169,25 @@ function buildPlan(wf: AnyWorkflow): WorkflowPlan {
   if (issues.length > 0) throw new WorkflowDefinitionError(String(wf.name), issues);
 
   const options = wf.options;
-  const steps: PlannedStep[] = definitions.map((definition, index) => ({
-    index,
-    name: definition.name,
-    definition,
-    deps: deps[index]!,
-    dependents: dependents[index]!,
-    dependencies: deps[index]!.map((d) => definitions[d]!.name),
-    inputs: inputs[index]!,
-    depth: facts.depth[index]!,
-    remaining: facts.remaining[index]!,
-    retry: resolveRetry(definition.retry, options.maxRetries ?? 0),
-    timeout: definition.timeout,
-  }));
+  const defaultRetry = resolveRetry(undefined, options.maxRetries ?? 0);
+  const steps: PlannedStep[] = new Array(n);
+  for (let index = 0; index < n; index++) {
+    const definition = definitions[index]!;
+    steps[index] = new Planned(
+      index,
+      definition,
+      deps[index]!,
+      dependents[index]!,
+      inputs[index]!,
+      facts.depth[index]!,
+      facts.remaining[index]!,
+      definition.retry === undefined ? defaultRetry : resolveRetry(definition.retry, options.maxRetries ?? 0),
+      definitions,
+    );
+  }
 
   const groups: string[][] = [];
-  for (const i of facts.order) (groups[facts.depth[i]!] ??= []).push(definitions[i]!.name);
-  for (const group of groups) group.sort((a, b) => indexOf.get(a)! - indexOf.get(b)!);
+  for (let i = 0; i < n; i++) (groups[facts.depth[i]!] ??= []).push(definitions[i]!.name);
 
   return Object.freeze({
     workflow: wf.name,
@@ -185,4 +202,31 @@ function buildPlan(wf: AnyWorkflow): WorkflowPlan {
     parallelLimit: options.parallelLimit ?? 10,
     timeout: options.timeout,
   });
+}
+
+/** A planned step; `dependencies` (names) is computed on first read. */
+class Planned implements PlannedStep {
+  readonly name: string;
+  #dependencies: readonly string[] | undefined;
+  readonly timeout: number | undefined;
+
+  constructor(
+    readonly index: number,
+    readonly definition: StepDefinition,
+    readonly deps: readonly number[],
+    readonly dependents: readonly number[],
+    readonly inputs: readonly ResolvedInput[],
+    readonly depth: number,
+    readonly remaining: number,
+    readonly retry: RetryPolicy,
+    private readonly all: readonly StepDefinition[],
+  ) {
+    this.name = definition.name;
+    this.timeout = definition.timeout;
+  }
+
+  get dependencies(): readonly string[] {
+    if (this.#dependencies === undefined) this.#dependencies = Object.freeze(this.deps.map((d) => this.all[d]!.name));
+    return this.#dependencies;
+  }
 }
