@@ -107,7 +107,8 @@ export class Workflow<WI extends AnyRecord, Out extends AnyRecord, Steps extends
   /** @internal use {@link workflow} */
   constructor(name: string, options: WorkflowOptions, tail: StepNode | undefined) {
     this.name = name;
-    this.options = Object.freeze(Object.assign({}, options));
+    // `.step()` passes its own (already frozen) options on: copy only what callers hand in.
+    this.options = Object.isFrozen(options) ? options : Object.freeze(Object.assign({}, options));
     this.#tail = tail;
   }
 
@@ -194,9 +195,10 @@ function normalizeStep(name: string, raw: Record<string, unknown>): StepDefiniti
   return Object.freeze({
     name,
     description: typeof raw.description === "string" ? raw.description : undefined,
-    dependsOn: raw.dependsOn === "all" ? "all" : Array.isArray(raw.dependsOn) ? Object.freeze([...raw.dependsOn]) : [],
-    inputs: Object.freeze(normalizeInputs(raw.inputs)),
-    outputs: Array.isArray(raw.outputs) ? Object.freeze([...raw.outputs]) : [],
+    dependsOn:
+      raw.dependsOn === "all" ? "all" : Array.isArray(raw.dependsOn) ? Object.freeze(raw.dependsOn.slice()) : NONE,
+    inputs: normalizeInputs(raw.inputs),
+    outputs: Array.isArray(raw.outputs) ? Object.freeze(raw.outputs.slice()) : NONE,
     timeout: raw.timeout as number | undefined,
     retry: raw.retry as RetrySetting | undefined,
     onError: typeof raw.onError === "function" ? (raw.onError as StepErrorHandler) : undefined,
@@ -214,16 +216,21 @@ function normalizeStep(name: string, raw: Record<string, unknown>): StepDefiniti
   });
 }
 
-function normalizeInputs(inputs: unknown): InputBinding[] {
-  if (inputs === undefined || inputs === null) return [];
+const NONE: readonly never[] = Object.freeze([]);
+
+function normalizeInputs(inputs: unknown): readonly InputBinding[] {
+  if (inputs === undefined || inputs === null) return NONE;
   if (Array.isArray(inputs)) {
-    return inputs.map((key) => ({ as: String(key), key: String(key) }));
+    if (inputs.length === 0) return NONE;
+    return Object.freeze(inputs.map((key) => ({ as: String(key), key: String(key) })));
   }
   if (typeof inputs === "object") {
-    return Object.entries(inputs as Record<string, unknown>).map(([as, source]) =>
-      Array.isArray(source) ? { as, step: String(source[0]), key: String(source[1]) } : { as, key: String(source) },
+    return Object.freeze(
+      Object.entries(inputs as Record<string, unknown>).map(([as, source]) =>
+        Array.isArray(source) ? { as, step: String(source[0]), key: String(source[1]) } : { as, key: String(source) },
+      ),
     );
   }
   // Anything else is reported by the planner, which sees `raw.inputs`.
-  return [];
+  return NONE;
 }

@@ -186,22 +186,62 @@ function buildPlan(wf: AnyWorkflow): WorkflowPlan {
     );
   }
 
-  const groups: string[][] = [];
-  for (let i = 0; i < n; i++) (groups[facts.depth[i]!] ??= []).push(definitions[i]!.name);
+  return new Plan(wf, steps, indexOf, facts.order, [...required]);
+}
 
-  return Object.freeze({
-    workflow: wf.name,
-    version: wf.version,
-    steps,
-    indexOf,
-    order: facts.order.map((i) => definitions[i]!.name),
-    groups,
-    criticalPath: criticalPath(facts.order, deps, dependents, facts.remaining).map((i) => definitions[i]!.name),
-    requiredInputs: [...required],
-    onError: options.onError ?? "compensate_all",
-    parallelLimit: options.parallelLimit ?? 10,
-    timeout: options.timeout,
-  });
+/**
+ * A plan. The name-based views (`order`, `groups`, `criticalPath`) are computed on
+ * first read: running a workflow needs only the indexed steps.
+ */
+class Plan implements WorkflowPlan {
+  readonly workflow: string;
+  readonly version: string;
+  readonly onError: WorkflowPlan["onError"];
+  readonly parallelLimit: number;
+  readonly timeout: number | undefined;
+  #order: readonly string[] | undefined;
+  #groups: readonly (readonly string[])[] | undefined;
+  #criticalPath: readonly string[] | undefined;
+
+  constructor(
+    wf: AnyWorkflow,
+    readonly steps: readonly PlannedStep[],
+    readonly indexOf: ReadonlyMap<string, number>,
+    private readonly topological: readonly number[],
+    readonly requiredInputs: readonly string[],
+  ) {
+    this.workflow = wf.name;
+    this.version = wf.version;
+    this.onError = wf.options.onError ?? "compensate_all";
+    this.parallelLimit = wf.options.parallelLimit ?? 10;
+    this.timeout = wf.options.timeout;
+    Object.freeze(this.requiredInputs);
+  }
+
+  get order(): readonly string[] {
+    if (this.#order === undefined) this.#order = Object.freeze(this.topological.map((i) => this.steps[i]!.name));
+    return this.#order;
+  }
+
+  get groups(): readonly (readonly string[])[] {
+    if (this.#groups === undefined) {
+      const groups: string[][] = [];
+      for (const step of this.steps) (groups[step.depth] ??= []).push(step.name);
+      this.#groups = Object.freeze(groups.map((g) => Object.freeze(g)));
+    }
+    return this.#groups;
+  }
+
+  get criticalPath(): readonly string[] {
+    if (this.#criticalPath === undefined) {
+      const deps = this.steps.map((s) => s.deps);
+      const dependents = this.steps.map((s) => s.dependents);
+      const remaining = Int32Array.from(this.steps, (s) => s.remaining);
+      const path = criticalPath(this.topological, deps, dependents, remaining);
+      this.#criticalPath = Object.freeze(path.map((i) => this.steps[i]!.name));
+    }
+    return this.#criticalPath;
+  }
 }
 
 /** A planned step; `dependencies` (names) is computed on first read. */
