@@ -28,17 +28,16 @@ export async function runAttempt({ step, input, ctx }: AttemptInput): Promise<Re
   // synchronously, and a CPU-bound step would otherwise hold up the parent's
   // bookkeeping (and the start of its siblings) until it returns.
   await undefined;
-  // Aborted before it began (the workflow stopped in the meantime): do not start it.
-  if (ctx.signal.aborted) throw toWorkflowError(ctx.signal.reason, step.name);
-  const { definition } = step;
-  if (definition.validateInput !== undefined) await checkInput(step.name, definition.validateInput, input);
-  let value: unknown;
   try {
-    value = await definition.run!(input, ctx);
+    // Aborted before it began (the workflow stopped in the meantime): do not start it.
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const { definition } = step;
+    if (definition.validateInput !== undefined) await checkInput(step.name, definition.validateInput, input);
+    return pickOutputs(step, await definition.run!(input, ctx));
   } catch (thrown) {
+    // Whatever failed — the step, a getter on its result, freezing it — becomes a typed error.
     throw toWorkflowError(thrown, step.name);
   }
-  return pickOutputs(step, value);
 }
 
 export async function runCompensation({ step, ctx, cause }: CompensationInput): Promise<void> {

@@ -222,3 +222,21 @@ describe("executions", () => {
     expect(result.steps).toEqual({});
   });
 });
+
+describe("hostile step results", () => {
+  it("a result whose getter throws fails the step with a typed error", async () => {
+    const wf = workflow("getter").step("s", {
+      outputs: ["v"],
+      run: () =>
+        ({
+          get v(): number {
+            throw new RangeError("no v for you");
+          },
+        }) as { v: number },
+    });
+    const result = await createEngine().execute(wf, {});
+    expect(result.status).toBe("failed");
+    expect(result.error?.code).toBe("STEP_FAILED");
+    expect(result.error?.cause).toBeInstanceOf(RangeError);
+  });
+});
