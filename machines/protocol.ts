@@ -7,10 +7,16 @@
 import type { StepErrorDecision } from "../src/dsl/options.js";
 import type { WorkflowError } from "../src/errors.js";
 
-/** Parent → child: stop the current attempt (its signal is aborted) and settle. */
+/**
+ * Parent → child: abort the current attempt (its signal is aborted). The attempt may
+ * still settle within the step's abort grace period (a success then counts, so a
+ * rollback can undo it); after that, or at once with `force`, it settles as cancelled
+ * (a compensation: as failed) and any later result is ignored.
+ */
 export interface AbortStepEvent {
   type: "ABORT";
   reason: string;
+  force?: boolean;
 }
 
 /** Child → parent, while the step is live. `index` is the step's index in the plan. */

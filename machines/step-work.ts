@@ -8,11 +8,14 @@ import type { CompensationContext, StepContext } from "../src/dsl/step.js";
 import type { WorkflowError } from "../src/errors.js";
 import { StepOutputError, toWorkflowError, ValidationError } from "../src/errors.js";
 import type { PlannedStep } from "../src/planner/types.js";
+import type { AttemptSignal } from "./attempt-signal.js";
 
 export interface AttemptInput {
   readonly step: PlannedStep;
   readonly input: Readonly<Record<string, unknown>>;
   readonly ctx: StepContext;
+  /** The attempt's signal, read without creating it. */
+  readonly signal: AttemptSignal;
 }
 
 export interface CompensationInput {
@@ -23,14 +26,19 @@ export interface CompensationInput {
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
-export async function runAttempt({ step, input, ctx }: AttemptInput): Promise<Readonly<Record<string, unknown>>> {
+export async function runAttempt({
+  step,
+  input,
+  ctx,
+  signal,
+}: AttemptInput): Promise<Readonly<Record<string, unknown>>> {
   // Start user code on a later microtask: the actor that invokes this runs it
   // synchronously, and a CPU-bound step would otherwise hold up the parent's
   // bookkeeping (and the start of its siblings) until it returns.
   await undefined;
   try {
     // Aborted before it began (the workflow stopped in the meantime): do not start it.
-    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (signal.aborted) throw signal.reason;
     const { definition } = step;
     if (definition.validateInput !== undefined) await checkInput(step.name, definition.validateInput, input);
     return pickOutputs(step, await definition.run!(input, ctx));

@@ -1,34 +1,45 @@
 /**
- * The step actor: one per step, spawned by the workflow actor when the step is
- * ready and stopped once it settles.
+ * The step actor: one per step, created by the workflow actor when the step is
+ * ready and finished (status "done") as soon as the step settles.
  *
- *   idle ─▶ running ─▶ succeeded
- *             │  ▲
- *             ▼  │ (backoff)
- *          deciding ─▶ retrying
- *             └──────▶ failed
+ *   running ──ok──▶ succeeded
+ *     │  ▲
+ *   error/TIMEOUT      BACKOFF
+ *     ▼  │
+ *   retrying             (or, when the retry policy says no: ──▶ failed)
  *   running ─ABORT→ (signal aborted, waits for the attempt to settle) ─▶ cancelled | succeeded
+ *   retrying ─ABORT→ cancelled
  *
- *   idle ─▶ compensating ─▶ compensated | compensation_failed   (spawned again for rollback)
+ *   compensating ──ok──▶ compensated     (an actor created again for the rollback)
+ *     └─error/TIMEOUT─▶ (backoff) compensating … ─▶ compensation_failed
  *
- * Each attempt is an invoked promise actor; its AbortSignal is aborted on timeout
- * (a delayed TIMEOUT event, cancelled when the attempt ends) or on ABORT. Every
- * attempt and retry is reported to the parent with `sendParent`; the settled outcome
- * is the actor's output, which reaches the parent as its `xstate.done.actor.*` event.
+ * The states are the snapshot's `value`, so the inspector shows them. It is written
+ * as a small ActorLogic rather than a state machine: a machine with an invoked
+ * promise actor costs two actors and a dozen microsteps per step, and steps are
+ * the hot path. `stepStates` below is the same chart as data (for docs and tests).
+ *
+ * Each attempt runs its work as a promise with its own AbortSignal, aborted on
+ * timeout (a delayed TIMEOUT through the actor system's scheduler, so the injected
+ * clock applies) or on ABORT. A result of an attempt that is no longer current is
+ * ignored. Retries and compensation attempts are reported to the parent as events;
+ * the settled outcome is the actor's output, which reaches the parent in its
+ * `xstate.done.actor.*` event.
  */
 
-import { assign, cancel, enqueueActions, fromPromise, not, sendParent, setup } from "xstate";
+import type { ActorLogic, ActorScope, AnyActorRef, EventObject } from "xstate";
 import type { StepErrorDecision } from "../src/dsl/options.js";
-import type { StepContext, StepResults } from "../src/dsl/step.js";
+import type { CompensationContext, StepContext, StepResults } from "../src/dsl/step.js";
 import {
   CompensationError,
   RetriesExhaustedError,
   StepAbortedError,
   StepTimeoutError,
+  toWorkflowError,
   type WorkflowError,
 } from "../src/errors.js";
 import type { PlannedStep } from "../src/planner/types.js";
 import { backoffDelay, shouldRetry } from "../src/policy/retry.js";
+import { AttemptSignal } from "./attempt-signal.js";
 import type { AbortStepEvent, SettledReport, StepReport } from "./protocol.js";
 import { runAttempt, runCompensation } from "./step-work.js";
 
@@ -52,6 +63,259 @@ export interface StepActorInput {
   readonly output?: Readonly<Record<string, unknown>> | undefined;
   /** Compensation only: the error the workflow is rolling back for. */
   readonly cause?: WorkflowError;
+  /** How long an aborted attempt may still settle, in ms (the workflow's `abortGrace`). */
+  readonly abortGrace: number;
+}
+
+/** The named states of a step actor. */
+export type StepState =
+  | "running"
+  | "retrying"
+  | "succeeded"
+  | "failed"
+  | "cancelled"
+  | "compensating"
+  | "compensated"
+  | "compensation_failed";
+
+/** The step actor's chart as data: state → event → next states. */
+export const stepStates = {
+  running: {
+    SETTLED: ["succeeded", "retrying", "failed", "cancelled"],
+    TIMEOUT: ["retrying", "failed", "cancelled"],
+    ABORT: ["running", "cancelled"],
+    GRACE: ["cancelled"],
+  },
+  retrying: { BACKOFF: ["running"], ABORT: ["cancelled"] },
+  succeeded: {},
+  failed: {},
+  cancelled: {},
+  compensating: {
+    SETTLED: ["compensated", "compensating", "compensation_failed"],
+    TIMEOUT: ["compensating", "compensation_failed"],
+    BACKOFF: ["compensating"],
+    ABORT: ["compensating", "compensation_failed"],
+    GRACE: ["compensation_failed"],
+  },
+  compensated: {},
+  compensation_failed: {},
+} as const satisfies Record<StepState, Record<string, readonly StepState[]>>;
+
+/** Mutable per-actor bookkeeping (never shared; not part of what the inspector needs). */
+interface Runtime {
+  readonly input: StepActorInput;
+  attempt: number;
+  errors: WorkflowError[];
+  controller: AttemptSignal | undefined;
+  abortReason: string | undefined;
+  /** An attempt is in progress (not settled, not timed out, not waiting out a backoff). */
+  pending: boolean;
+}
+
+interface StepSnapshotBase {
+  readonly value: StepState;
+  /** For inspection: which step, which attempt. */
+  readonly context: { readonly step: string; readonly attempt: number };
+  /** @internal */
+  readonly runtime: Runtime;
+}
+
+/** The step actor's snapshot: its named state is `value`; its settled report is `output`. */
+export type StepSnapshot = StepSnapshotBase &
+  (
+    | { readonly status: "active" | "stopped"; readonly output: undefined; readonly error: undefined }
+    | { readonly status: "done"; readonly output: SettledReport; readonly error: undefined }
+    | { readonly status: "error"; readonly output: undefined; readonly error: unknown }
+  );
+
+type SettledEvent = { type: "SETTLED"; attempt: number; ok: true; output: unknown } | SettledError;
+type SettledError = { type: "SETTLED"; attempt: number; ok: false; error: WorkflowError };
+type TimerEvent = { type: "TIMEOUT" | "BACKOFF" | "GRACE"; attempt: number };
+type StopEvent = { type: "xstate.stop" };
+export type StepActorEvent = AbortStepEvent | SettledEvent | TimerEvent | StopEvent;
+
+type Scope = ActorScope<StepSnapshot, StepActorEvent>;
+
+const TIMEOUT_ID = "attempt-timeout";
+const BACKOFF_ID = "backoff";
+const GRACE_ID = "abort-grace";
+const DECISIONS: ReadonlySet<string> = new Set<StepErrorDecision>(["retry", "fail_fast", "compensate", "continue"]);
+
+export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput> = {
+  getInitialSnapshot: (_scope, input) => {
+    const runtime: Runtime = {
+      input,
+      attempt: 0,
+      errors: [],
+      controller: undefined,
+      abortReason: undefined,
+      pending: false,
+    };
+    const value: StepState = input.mode === "compensate" ? "compensating" : "running";
+    return snapshot(value, runtime, "active", undefined);
+  },
+
+  start: (state, scope) => {
+    if (state.status === "active") begin(state.runtime, scope);
+  },
+
+  transition: (state, event, scope) => {
+    if (state.status !== "active") return state;
+    const runtime = state.runtime;
+    switch (event.type) {
+      case "SETTLED":
+        if (!runtime.pending || event.attempt !== runtime.attempt) return state;
+        runtime.pending = false;
+        return state.value === "running" ? settleRun(state, event, scope) : settleCompensation(state, event, scope);
+      case "TIMEOUT": {
+        if (!runtime.pending || event.attempt !== runtime.attempt) return state;
+        runtime.pending = false;
+        const timeout = new StepTimeoutError(runtime.input.step.name, runtime.input.step.timeout ?? 0);
+        runtime.controller?.abort(timeout);
+        const failure: SettledError = { type: "SETTLED", attempt: runtime.attempt, ok: false, error: timeout };
+        return state.value === "running" ? settleRun(state, failure, scope) : settleCompensation(state, failure, scope);
+      }
+      case "BACKOFF":
+        if (runtime.pending || event.attempt !== runtime.attempt) return state;
+        if (state.value !== "retrying" && state.value !== "compensating") return state;
+        scope.defer(() => begin(runtime, scope));
+        return state.value === "retrying" ? snapshot("running", runtime, "active", undefined) : state;
+      case "ABORT": {
+        if (state.value === "retrying" || (state.value === "compensating" && !runtime.pending)) {
+          // Waiting out a backoff: nothing is running, settle now (reaching "done" cancels the timer).
+          runtime.abortReason = event.reason;
+          return state.value === "retrying" ? cancelled(runtime) : compensationAborted(runtime);
+        }
+        if ((state.value !== "running" && state.value !== "compensating") || !runtime.pending) return state;
+        const grace = runtime.input.abortGrace;
+        if (runtime.abortReason === undefined) {
+          runtime.abortReason = event.reason;
+          runtime.controller?.abort(new StepAbortedError(runtime.input.step.name, event.reason));
+          if (!event.force && grace > 0) {
+            const attempt = runtime.attempt;
+            scope.defer(() => schedule(scope, { type: "GRACE", attempt }, grace, GRACE_ID));
+            return state;
+          }
+        } else if (!event.force) {
+          return state;
+        }
+        runtime.pending = false;
+        return state.value === "running" ? cancelled(runtime) : compensationAborted(runtime);
+      }
+      case "GRACE":
+        if (!runtime.pending || event.attempt !== runtime.attempt) return state;
+        runtime.pending = false;
+        return state.value === "running" ? cancelled(runtime) : compensationAborted(runtime);
+      case "xstate.stop":
+        runtime.controller?.abort(new StepAbortedError(runtime.input.step.name, "the workflow actor stopped"));
+        return snapshot(state.value, runtime, "stopped", undefined);
+      default:
+        return state;
+    }
+  },
+
+  getPersistedSnapshot: (state) =>
+    ({
+      status: state.status,
+      value: state.value,
+      context: state.context,
+      output: state.output,
+      error: undefined,
+    }) as never,
+};
+
+/** Start the next attempt (of the step's work, or of its compensation). */
+function begin(runtime: Runtime, scope: Scope): void {
+  const { input } = runtime;
+  const attempt = ++runtime.attempt;
+  const controller = new AttemptSignal();
+  runtime.controller = controller;
+  runtime.pending = true;
+  if (attempt > 1 || input.mode === "compensate") {
+    const type = input.mode === "compensate" ? "STEP.COMPENSATING" : "STEP.STARTED";
+    toParent(scope, { type, index: input.step.index, attempt });
+  }
+  const timeout = input.step.timeout;
+  if (timeout !== undefined) {
+    schedule(scope, { type: "TIMEOUT", attempt }, timeout, TIMEOUT_ID);
+  }
+  const work =
+    input.mode === "compensate"
+      ? runCompensation({
+          step: input.step,
+          ctx: new CompensationAttemptContext(runtime, controller, input.input, input.output),
+          cause: input.cause!,
+        })
+      : runAttempt({ step: input.step, input: input.input, ctx: stepContext(runtime, controller), signal: controller });
+  const live = () => runtime.pending && runtime.attempt === attempt && scope.self.getSnapshot().status === "active";
+  work.then(
+    (output) => {
+      if (live()) scope.self.send({ type: "SETTLED", attempt, ok: true, output });
+    },
+    (error: unknown) => {
+      if (live())
+        scope.self.send({ type: "SETTLED", attempt, ok: false, error: toWorkflowError(error, input.step.name) });
+    },
+  );
+}
+
+function settleRun(state: StepSnapshot, event: SettledEvent, scope: Scope): StepSnapshot {
+  const runtime = state.runtime;
+  const { step } = runtime.input;
+  if (step.timeout !== undefined) scope.system.scheduler.cancel(scope.self, TIMEOUT_ID);
+  if (event.ok) {
+    return done("succeeded", runtime, {
+      type: "STEP.SUCCEEDED",
+      index: step.index,
+      attempt: runtime.attempt,
+      output: event.output as Readonly<Record<string, unknown>>,
+    });
+  }
+  if (runtime.abortReason !== undefined) return cancelled(runtime);
+  runtime.errors.push(event.error);
+  const verdict = judge(runtime, event.error);
+  if (verdict.retry) {
+    const attempt = runtime.attempt;
+    scope.defer(() => {
+      toParent(scope, {
+        type: "STEP.RETRYING",
+        index: step.index,
+        attempt,
+        delayMs: verdict.delay,
+        error: event.error,
+      });
+      schedule(scope, { type: "BACKOFF", attempt }, verdict.delay, BACKOFF_ID);
+    });
+    return snapshot("retrying", runtime, "active", undefined);
+  }
+  return done("failed", runtime, {
+    type: "STEP.FAILED",
+    index: step.index,
+    attempt: runtime.attempt,
+    error: verdict.error,
+    decision: verdict.decision,
+  });
+}
+
+function settleCompensation(state: StepSnapshot, event: SettledEvent, scope: Scope): StepSnapshot {
+  const runtime = state.runtime;
+  const { step } = runtime.input;
+  if (step.timeout !== undefined) scope.system.scheduler.cancel(scope.self, TIMEOUT_ID);
+  if (event.ok)
+    return done("compensated", runtime, { type: "STEP.COMPENSATED", index: step.index, attempt: runtime.attempt });
+  runtime.errors.push(event.error);
+  if (runtime.abortReason === undefined && safeShouldRetry(runtime, event.error, false)) {
+    const delay = backoffDelay(step.retry, runtime.attempt, runtime.input.scope.random);
+    const attempt = runtime.attempt;
+    scope.defer(() => schedule(scope, { type: "BACKOFF", attempt }, delay, BACKOFF_ID));
+    return state;
+  }
+  return done("compensation_failed", runtime, {
+    type: "STEP.COMPENSATION_FAILED",
+    index: step.index,
+    attempt: runtime.attempt,
+    error: new CompensationError(step.name, event.error),
+  });
 }
 
 interface Verdict {
@@ -61,263 +325,144 @@ interface Verdict {
   readonly delay: number;
 }
 
-export interface StepActorContext extends StepActorInput {
-  readonly attempt: number;
-  readonly errors: readonly WorkflowError[];
-  readonly controller: AbortController;
-  readonly abortReason: string | undefined;
-  readonly verdict: Verdict | undefined;
-  readonly output: Readonly<Record<string, unknown>> | undefined;
-}
-
-type TimeoutEvent = { type: "TIMEOUT"; attempt: number };
-type StepActorEvent = AbortStepEvent | TimeoutEvent;
-
-const TIMEOUT_ID = "attempt-timeout";
-
-export const stepMachine = setup({
-  types: {
-    input: {} as StepActorInput,
-    context: {} as StepActorContext,
-    output: {} as SettledReport,
-    events: {} as StepActorEvent,
-  },
-  actors: {
-    attempt: fromPromise(({ input }: { input: Parameters<typeof runAttempt>[0] }) => runAttempt(input)),
-    compensation: fromPromise(({ input }: { input: Parameters<typeof runCompensation>[0] }) => runCompensation(input)),
-  },
-  delays: {
-    backoff: ({ context }) => context.verdict?.delay ?? 0,
-  },
-  guards: {
-    isCompensation: ({ context }) => context.mode === "compensate",
-    aborting: ({ context }) => context.abortReason !== undefined,
-    willRetry: ({ context }) => context.verdict?.retry === true,
-    currentTimeout: ({ context, event }) => (event as TimeoutEvent).attempt === context.attempt,
-  },
-  actions: {
-    beginAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, controller: new AbortController() })),
-    scheduleTimeout: enqueueActions(({ context, enqueue }) => {
-      const timeout = context.step.timeout;
-      if (timeout !== undefined) {
-        enqueue.raise({ type: "TIMEOUT", attempt: context.attempt }, { delay: timeout, id: TIMEOUT_ID });
-      }
-    }),
-    cancelTimeout: cancel(TIMEOUT_ID),
-    /** Abort the attempt's signal when it ends without settling (timeout). */
-    abortUnsettled: ({ context, event }) => {
-      if (!event.type.startsWith("xstate.done.actor") && !event.type.startsWith("xstate.error.actor")) {
-        const reason =
-          event.type === "TIMEOUT" ? new StepTimeoutError(context.step.name, context.step.timeout ?? 0) : undefined;
-        context.controller.abort(reason);
-      }
-    },
-    abortAttempt: assign(({ context, event }) => {
-      const reason = (event as AbortStepEvent).reason;
-      context.controller.abort(new StepAbortedError(context.step.name, reason));
-      return { abortReason: reason };
-    }),
-    judgeFailure: assign(({ context, event }) => {
-      const error = failureOf(context, event);
-      const errors = [...context.errors, error];
-      return { errors, verdict: judge({ ...context, errors }, error) };
-    }),
-    judgeCompensationFailure: assign(({ context, event }) => {
-      const error = failureOf(context, event);
-      const retry = safeShouldRetry(context, error, false);
-      const delay = retry ? backoffDelay(context.step.retry, context.attempt, context.scope.random) : 0;
-      return {
-        errors: [...context.errors, error],
-        verdict: { retry, error: new CompensationError(context.step.name, error), decision: undefined, delay },
-      };
-    }),
-    reportStarted: sendParent(
-      ({ context }): StepReport => ({ type: "STEP.STARTED", index: context.step.index, attempt: context.attempt }),
-    ),
-    reportRetrying: sendParent(
-      ({ context }): StepReport => ({
-        type: "STEP.RETRYING",
-        index: context.step.index,
-        attempt: context.attempt,
-        delayMs: context.verdict!.delay,
-        error: context.verdict!.error,
-      }),
-    ),
-    reportCompensating: sendParent(
-      ({ context }): StepReport => ({ type: "STEP.COMPENSATING", index: context.step.index, attempt: context.attempt }),
-    ),
-  },
-}).createMachine({
-  id: "step",
-  context: ({ input }) => ({
-    ...input,
-    attempt: 0,
-    errors: [],
-    controller: new AbortController(),
-    abortReason: undefined,
-    verdict: undefined,
-    output: input.output,
-  }),
-  initial: "idle",
-  states: {
-    idle: {
-      always: [{ guard: "isCompensation", target: "compensating" }, { target: "running" }],
-    },
-    running: {
-      entry: ["beginAttempt", "reportStarted", "scheduleTimeout"],
-      exit: ["cancelTimeout", "abortUnsettled"],
-      invoke: {
-        src: "attempt",
-        input: ({ context }) => ({ step: context.step, input: context.input, ctx: stepContext(context) }),
-        onDone: { target: "succeeded", actions: assign({ output: ({ event }) => event.output }) },
-        onError: [
-          { guard: "aborting", target: "cancelled" },
-          { target: "deciding", actions: "judgeFailure" },
-        ],
-      },
-      on: {
-        TIMEOUT: [
-          { guard: not("currentTimeout") },
-          { guard: "aborting", target: "cancelled" },
-          { target: "deciding", actions: "judgeFailure" },
-        ],
-        ABORT: { actions: "abortAttempt" },
-      },
-    },
-    deciding: {
-      always: [{ guard: "willRetry", target: "retrying" }, { target: "failed" }],
-    },
-    retrying: {
-      entry: "reportRetrying",
-      after: { backoff: "running" },
-      on: { ABORT: { target: "cancelled", actions: assign({ abortReason: ({ event }) => event.reason }) } },
-    },
-    succeeded: {
-      type: "final",
-      output: ({ context }): SettledReport => ({
-        type: "STEP.SUCCEEDED",
-        index: context.step.index,
-        attempt: context.attempt,
-        output: context.output!,
-      }),
-    },
-    failed: {
-      type: "final",
-      output: ({ context }): SettledReport => ({
-        type: "STEP.FAILED",
-        index: context.step.index,
-        attempt: context.attempt,
-        error: context.verdict!.error,
-        decision: context.verdict!.decision,
-      }),
-    },
-    cancelled: {
-      type: "final",
-      output: ({ context }): SettledReport => ({
-        type: "STEP.CANCELLED",
-        index: context.step.index,
-        attempt: context.attempt,
-        error: new StepAbortedError(context.step.name, context.abortReason ?? "aborted"),
-      }),
-    },
-    compensating: {
-      initial: "attempting",
-      states: {
-        attempting: {
-          entry: ["beginAttempt", "reportCompensating", "scheduleTimeout"],
-          exit: ["cancelTimeout", "abortUnsettled"],
-          invoke: {
-            src: "compensation",
-            input: ({ context }) => ({ step: context.step, ctx: compensationContext(context), cause: context.cause! }),
-            onDone: { target: "#step.compensated" },
-            onError: { target: "judging", actions: "judgeCompensationFailure" },
-          },
-          on: { TIMEOUT: { guard: "currentTimeout", target: "judging", actions: "judgeCompensationFailure" } },
-        },
-        judging: {
-          always: [{ guard: "willRetry", target: "backoff" }, { target: "#step.compensation_failed" }],
-        },
-        backoff: { after: { backoff: "attempting" } },
-      },
-    },
-    compensated: {
-      type: "final",
-      output: ({ context }): SettledReport => ({
-        type: "STEP.COMPENSATED",
-        index: context.step.index,
-        attempt: context.attempt,
-      }),
-    },
-    compensation_failed: {
-      type: "final",
-      output: ({ context }): SettledReport => ({
-        type: "STEP.COMPENSATION_FAILED",
-        index: context.step.index,
-        attempt: context.attempt,
-        error: context.verdict!.error,
-      }),
-    },
-  },
-  // The final state's report becomes the actor's output, delivered to the parent in
-  // its `xstate.done.actor.*` event.
-  output: ({ event }) => (event as unknown as { output: SettledReport }).output,
-});
-
-function failureOf(context: StepActorContext, event: { type: string; error?: unknown }): WorkflowError {
-  if (event.type === "TIMEOUT") return new StepTimeoutError(context.step.name, context.step.timeout ?? 0);
-  return event.error as WorkflowError;
-}
-
 /** Retry, or fail with which error and which policy override. Calls user code defensively. */
-function judge(context: StepActorContext, error: WorkflowError): Verdict {
-  const { step } = context;
+function judge(runtime: Runtime, error: WorkflowError): Verdict {
+  const { step } = runtime.input;
   let decision: StepErrorDecision | undefined;
   if (step.definition.onError !== undefined) {
     try {
-      decision = step.definition.onError(error, stepContext(context)) ?? undefined;
+      const answer: unknown = step.definition.onError(error, stepContext(runtime, runtime.controller!));
+      // Anything but one of the four decisions (a promise, a typo) leaves the decision to the policies.
+      decision = DECISIONS.has(answer as string) ? (answer as StepErrorDecision) : undefined;
     } catch {
       decision = undefined;
     }
   }
   if (decision !== undefined && decision !== "retry") {
-    return { retry: false, error: finalError(context, error), decision, delay: 0 };
+    return { retry: false, error: finalError(runtime, error), decision, delay: 0 };
   }
-  const retry = safeShouldRetry(context, error, decision === "retry");
-  const delay = retry ? backoffDelay(step.retry, context.attempt, context.scope.random) : 0;
-  return { retry, error: retry ? error : finalError(context, error), decision: undefined, delay };
+  const retry = safeShouldRetry(runtime, error, decision === "retry");
+  const delay = retry ? backoffDelay(step.retry, runtime.attempt, runtime.input.scope.random) : 0;
+  return { retry, error: retry ? error : finalError(runtime, error), decision: undefined, delay };
 }
 
-function safeShouldRetry(context: StepActorContext, error: WorkflowError, forced: boolean): boolean {
+function safeShouldRetry(runtime: Runtime, error: WorkflowError, forced: boolean): boolean {
   try {
-    return shouldRetry(context.step.retry, error, context.attempt, forced);
+    return shouldRetry(runtime.input.step.retry, error, runtime.attempt, forced);
   } catch {
     return false;
   }
 }
 
 /** A step that used up a retry budget of more than one attempt fails with every attempt's error. */
-function finalError(context: StepActorContext, error: WorkflowError): WorkflowError {
-  const { maxAttempts } = context.step.retry;
-  if (maxAttempts > 1 && context.attempt >= maxAttempts && error.retryable) {
-    return new RetriesExhaustedError(context.step.name, [...context.errors]);
+function finalError(runtime: Runtime, error: WorkflowError): WorkflowError {
+  const { maxAttempts } = runtime.input.step.retry;
+  if (maxAttempts > 1 && runtime.attempt >= maxAttempts && error.retryable) {
+    return new RetriesExhaustedError(runtime.input.step.name, [...runtime.errors]);
   }
   return error;
 }
 
-function stepContext(context: StepActorContext): StepContext {
-  const { scope } = context;
-  return {
-    executionId: scope.executionId,
-    workflow: scope.workflow,
-    version: scope.version,
-    step: context.step.name,
-    attempt: context.attempt,
-    signal: context.controller.signal,
-    workflowInput: scope.workflowInput,
-    results: scope.results,
-  };
+/** A compensation aborted (workflow cancelled or timed out during the rollback) and not finished in time. */
+function compensationAborted(runtime: Runtime): StepSnapshot {
+  const { step } = runtime.input;
+  const reason = new StepAbortedError(step.name, runtime.abortReason ?? "aborted");
+  return done("compensation_failed", runtime, {
+    type: "STEP.COMPENSATION_FAILED",
+    index: step.index,
+    attempt: runtime.attempt,
+    error: new CompensationError(step.name, reason),
+  });
 }
 
-function compensationContext(context: StepActorContext) {
-  return { ...stepContext(context), input: context.input, output: context.output };
+function cancelled(runtime: Runtime): StepSnapshot {
+  const { step } = runtime.input;
+  return done("cancelled", runtime, {
+    type: "STEP.CANCELLED",
+    index: step.index,
+    attempt: runtime.attempt,
+    error: new StepAbortedError(step.name, runtime.abortReason ?? "aborted"),
+  });
+}
+
+function done(value: StepState, runtime: Runtime, report: SettledReport): StepSnapshot {
+  runtime.controller = undefined;
+  return snapshot(value, runtime, "done", report);
+}
+
+function snapshot(
+  value: StepState,
+  runtime: Runtime,
+  status: "active" | "done" | "stopped",
+  output: SettledReport | undefined,
+): StepSnapshot {
+  return {
+    status,
+    value,
+    context: { step: runtime.input.step.name, attempt: runtime.attempt },
+    output,
+    error: undefined,
+    runtime,
+  } as StepSnapshot;
+}
+
+/** Deliver a timer event to this actor after `delay`, through the system's scheduler (and clock). */
+function schedule(scope: Scope, event: TimerEvent, delay: number, id: string): void {
+  scope.system.scheduler.schedule(scope.self, scope.self, event, delay, id);
+}
+
+function stepContext(runtime: Runtime, signal: AttemptSignal): AttemptContext {
+  return new AttemptContext(runtime.input.scope, runtime.input.step.name, runtime.attempt, signal);
+}
+
+/** The `ctx` a step receives; its `signal` is created on first read. */
+class AttemptContext implements StepContext {
+  readonly executionId: string;
+  readonly step: string;
+  readonly attempt: number;
+  readonly workflow: string;
+  readonly version: string;
+  readonly workflowInput: Readonly<Record<string, unknown>>;
+  readonly results: StepResults;
+  readonly #signal: AttemptSignal;
+
+  constructor(scope: ExecutionScope, step: string, attempt: number, signal: AttemptSignal) {
+    this.executionId = scope.executionId;
+    this.workflow = scope.workflow;
+    this.version = scope.version;
+    this.step = step;
+    this.attempt = attempt;
+    this.workflowInput = scope.workflowInput;
+    this.results = scope.results;
+    this.#signal = signal;
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal.signal;
+  }
+}
+
+interface Relay {
+  _relay?: (source: AnyActorRef, target: AnyActorRef, event: EventObject) => void;
+}
+
+/** Send to the workflow actor, through the system so the inspector sees the source. */
+function toParent(scope: Scope, report: StepReport): void {
+  const parent = scope.self._parent;
+  if (parent === undefined) return;
+  const relay = (scope.system as Relay)._relay;
+  if (relay === undefined) parent.send(report);
+  else relay(scope.self, parent, report);
+}
+
+/** The `ctx` of a `compensate` call: the step's own input and output as well. */
+class CompensationAttemptContext extends AttemptContext implements CompensationContext {
+  constructor(
+    runtime: Runtime,
+    signal: AttemptSignal,
+    readonly input: Readonly<Record<string, unknown>>,
+    readonly output: Readonly<Record<string, unknown>> | undefined,
+  ) {
+    super(runtime.input.scope, runtime.input.step.name, runtime.attempt, signal);
+  }
 }

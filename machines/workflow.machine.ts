@@ -17,7 +17,17 @@
 
 import { freeze } from "immer";
 import { nanoid } from "nanoid";
-import { type ActorRefFrom, enqueueActions, type SnapshotFrom, type StateMachine, setup } from "xstate";
+import {
+  type ActorRefFrom,
+  type AnyActorRef,
+  createActor,
+  type EventObject,
+  enqueueActions,
+  fromCallback,
+  type SnapshotFrom,
+  type StateMachine,
+  setup,
+} from "xstate";
 import type { AnyWorkflow, InputOf, ResultOf } from "../src/dsl/workflow.js";
 import { WorkflowCancelledError, WorkflowInputError, WorkflowTimeoutError } from "../src/errors.js";
 import type { WorkflowEvent } from "../src/events.js";
@@ -26,7 +36,9 @@ import type { WorkflowPlan } from "../src/planner/types.js";
 import { RunLedger } from "../src/policy/run-ledger.js";
 import type { WorkflowResult } from "../src/result.js";
 import type { CancelEvent, StepDoneEvent, StepReport } from "./protocol.js";
-import { type ExecutionScope, type StepActorInput, stepMachine } from "./step.machine.js";
+import { type ExecutionScope, type StepActorInput, stepLogic } from "./step.machine.js";
+
+type StepActorRef = ActorRefFrom<typeof stepLogic>;
 
 /** Per-execution settings for a machine run without the engine. */
 export interface RunRequestOptions {
@@ -58,14 +70,14 @@ export class RunRequest<I = Record<string, unknown>> {
 export interface WorkflowMachineContext {
   readonly ledger: RunLedger;
   readonly scope: ExecutionScope;
+  /** The step actors in flight (and the one compensating), by step index. */
+  readonly live: Map<number, StepActorRef>;
 }
 
 type TimeoutEvent = { type: "WORKFLOW.TIMEOUT" };
 export type WorkflowMachineEvent = StepReport | StepDoneEvent | CancelEvent | TimeoutEvent;
 
 const TIMEOUT_ID = "workflow-timeout";
-const runChild = (plan: WorkflowPlan, i: number) => `step:${plan.steps[i]!.name}`;
-const compensationChild = (plan: WorkflowPlan, i: number) => `compensate:${plan.steps[i]!.name}`;
 
 function createContext(plan: WorkflowPlan, raw: unknown): WorkflowMachineContext {
   const request = raw instanceof RunRequest ? raw : new RunRequest(raw);
@@ -95,16 +107,69 @@ function createContext(plan: WorkflowPlan, raw: unknown): WorkflowMachineContext
     results: ledger.results,
     random: options.random ?? Math.random,
   };
-  return { ledger, scope };
+  return { ledger, scope, live: new Map() };
 }
 
 function compile(plan: WorkflowPlan) {
-  const stepInput = (context: WorkflowMachineContext, i: number): StepActorInput => ({
-    mode: "run",
-    step: plan.steps[i]!,
-    input: context.ledger.inputOf(i),
-    scope: context.scope,
-  });
+  /** Create and start the step actor of step i (to run it, or to compensate it). */
+  const startStep = (context: WorkflowMachineContext, self: AnyActorRef, i: number, mode: StepActorInput["mode"]) => {
+    const { ledger } = context;
+    const input: StepActorInput =
+      mode === "run"
+        ? { mode, step: plan.steps[i]!, input: ledger.inputOf(i), scope: context.scope, abortGrace: plan.abortGrace }
+        : {
+            mode,
+            step: plan.steps[i]!,
+            input: ledger.inputOf(i),
+            scope: context.scope,
+            abortGrace: plan.abortGrace,
+            output: ledger.outputs[i],
+            cause: ledger.error!,
+          };
+    const id = `${mode === "run" ? "step" : "compensate"}:${plan.steps[i]!.name}`;
+    const actor = createActor(stepLogic, { id, src: "step", parent: self, input });
+    context.live.set(i, actor);
+    actor.start();
+  };
+
+  /** Start the steps the ledger says may start now; their step.started events come first. */
+  const startReady = (context: WorkflowMachineContext, self: AnyActorRef, enqueue: Enqueue) => {
+    const { ledger } = context;
+    const ready = ledger.take();
+    if (ready.length === 0) return;
+    for (const i of ready) {
+      enqueue.emit(ledger.event({ type: "step.started", step: plan.steps[i]!.name, attempt: 1 }));
+    }
+    enqueue(() => {
+      for (const i of ready) startStep(context, self, i, "run");
+    });
+  };
+
+  const compensateNext = (context: WorkflowMachineContext, self: AnyActorRef, enqueue: Enqueue) => {
+    const i = context.ledger.nextRollback();
+    if (i !== undefined) enqueue(() => startStep(context, self, i, "compensate"));
+  };
+
+  /** Abort every live step actor (in flight, or compensating); `force`: settle them now. */
+  const abortLive = (context: WorkflowMachineContext, reason: string, force: boolean, enqueue: Enqueue) => {
+    const targets = [...context.live.values()];
+    if (targets.length === 0) return;
+    enqueue(() => {
+      for (const actor of targets) actor.send({ type: "ABORT", reason, force });
+    });
+  };
+  const interruption = (event: CancelEvent | TimeoutEvent) =>
+    event.type === "CANCEL"
+      ? {
+          outcome: "cancelled" as const,
+          reason: "the workflow was cancelled",
+          error: new WorkflowCancelledError(plan.workflow, event.reason ?? "cancelled"),
+        }
+      : {
+          outcome: "timed_out" as const,
+          reason: "the workflow timed out",
+          error: new WorkflowTimeoutError(plan.workflow, plan.timeout ?? 0),
+        };
 
   return setup({
     types: {
@@ -114,7 +179,7 @@ function compile(plan: WorkflowPlan) {
       output: {} as WorkflowResult,
       emitted: {} as WorkflowEvent,
     },
-    actors: { step: stepMachine },
+    actors: { supervisor },
     guards: {
       halted: ({ context }) => context.ledger.halt !== undefined,
       quiescent: ({ context }) => context.ledger.quiescent,
@@ -122,14 +187,14 @@ function compile(plan: WorkflowPlan) {
       outcomeIs: ({ context }, status: WorkflowResult["status"]) => context.ledger.outcome === status,
     },
     actions: {
-      begin: enqueueActions(({ context, enqueue }) => {
+      begin: enqueueActions(({ context, enqueue, self }) => {
         const { ledger } = context;
+        enqueue.spawnChild("supervisor", { id: "supervisor", input: context.live });
         enqueue.emit(ledger.event({ type: "workflow.started" }));
         if (plan.timeout !== undefined) {
           enqueue.raise({ type: "WORKFLOW.TIMEOUT" }, { delay: plan.timeout, id: TIMEOUT_ID });
         }
-        for (const i of ledger.take())
-          enqueue.spawnChild("step", { id: runChild(plan, i), input: stepInput(context, i) });
+        startReady(context, self, enqueue);
       }),
       onStarted: enqueueActions(({ context, event, enqueue }) => {
         const { index, attempt } = event as Extract<StepReport, { type: "STEP.STARTED" }>;
@@ -143,15 +208,15 @@ function compile(plan: WorkflowPlan) {
           context.ledger.event({ type: "step.retrying", step: plan.steps[index]!.name, attempt, delayMs, error }),
         );
       }),
-      onSettled: enqueueActions(({ context, event, enqueue }) => {
+      onSettled: enqueueActions(({ context, event, enqueue, self }) => {
         const report = (event as StepDoneEvent).output;
         const { ledger } = context;
         const i = report.index;
         const step = plan.steps[i]!.name;
+        context.live.delete(i);
         switch (report.type) {
           case "STEP.SUCCEEDED": {
             ledger.succeeded(i, report.output);
-            enqueue.stopChild(runChild(plan, i));
             enqueue.emit(
               ledger.event({ type: "step.succeeded", step, attempt: report.attempt, durationMs: ledger.durationOf(i) }),
             );
@@ -160,7 +225,6 @@ function compile(plan: WorkflowPlan) {
           case "STEP.FAILED": {
             const wasHalted = ledger.halt !== undefined;
             const skipped = ledger.failed(i, report.error, report.decision);
-            enqueue.stopChild(runChild(plan, i));
             enqueue.emit(
               ledger.event({
                 type: "step.failed",
@@ -171,52 +235,48 @@ function compile(plan: WorkflowPlan) {
               }),
             );
             for (const s of skipped) enqueue.emit(ledger.event({ type: "step.skipped", step: plan.steps[s]!.name }));
-            if (!wasHalted && ledger.halt !== undefined) {
-              for (const f of ledger.inFlight)
-                enqueue.sendTo(runChild(plan, f), { type: "ABORT", reason: `step \`${step}\` failed` });
-            }
+            if (!wasHalted && ledger.halt !== undefined) abortLive(context, `step \`${step}\` failed`, false, enqueue);
             break;
           }
           case "STEP.CANCELLED": {
             ledger.cancelled(i, report.error);
-            enqueue.stopChild(runChild(plan, i));
             enqueue.emit(ledger.event({ type: "step.cancelled", step, attempt: report.attempt, error: report.error }));
             break;
           }
           case "STEP.COMPENSATED": {
             ledger.compensatedStep(i);
-            enqueue.stopChild(compensationChild(plan, i));
             enqueue.emit(ledger.event({ type: "step.compensated", step, attempt: report.attempt }));
-            compensateNext(context, enqueue);
+            compensateNext(context, self, enqueue);
             return;
           }
           case "STEP.COMPENSATION_FAILED": {
             ledger.compensationFailedStep(i, report.error);
-            enqueue.stopChild(compensationChild(plan, i));
             enqueue.emit(
               ledger.event({ type: "step.compensation_failed", step, attempt: report.attempt, error: report.error }),
             );
-            compensateNext(context, enqueue);
+            compensateNext(context, self, enqueue);
             return;
           }
         }
-        for (const next of ledger.take()) {
-          enqueue.spawnChild("step", { id: runChild(plan, next), input: stepInput(context, next) });
-        }
+        startReady(context, self, enqueue);
       }),
+      /** CANCEL or the timeout while running: stop like a failure; in-flight steps get their grace. */
       interrupt: enqueueActions(({ context, event, enqueue }) => {
-        const { ledger } = context;
-        const error =
-          event.type === "CANCEL"
-            ? new WorkflowCancelledError(plan.workflow, event.reason ?? "cancelled")
-            : new WorkflowTimeoutError(plan.workflow, plan.timeout ?? 0);
-        ledger.interrupt(event.type === "CANCEL" ? "cancelled" : "timed_out", error);
-        const reason = event.type === "CANCEL" ? "the workflow was cancelled" : "the workflow timed out";
-        for (const i of ledger.inFlight) enqueue.sendTo(runChild(plan, i), { type: "ABORT", reason });
+        const { outcome, reason, error } = interruption(event as CancelEvent | TimeoutEvent);
+        context.ledger.interrupt(outcome, error);
+        abortLive(context, reason, false, enqueue);
       }),
-      beginRollback: enqueueActions(({ context, enqueue }) => {
+      /** CANCEL or the timeout while stopping: stop waiting, settle in-flight steps as cancelled now. */
+      hurry: enqueueActions(({ context, event, enqueue }) => {
+        abortLive(context, interruption(event as CancelEvent | TimeoutEvent).reason, true, enqueue);
+      }),
+      /** CANCEL or the timeout during the rollback: abort the running compensation; the rest still run. */
+      abortCompensation: enqueueActions(({ context, event, enqueue }) => {
+        abortLive(context, interruption(event as CancelEvent | TimeoutEvent).reason, false, enqueue);
+      }),
+      beginRollback: enqueueActions(({ context, enqueue, self }) => {
         context.ledger.planRollback();
-        compensateNext(context, enqueue);
+        compensateNext(context, self, enqueue);
       }),
       onCompensating: enqueueActions(({ context, event, enqueue }) => {
         const { index, attempt } = event as Extract<StepReport, { type: "STEP.COMPENSATING" }>;
@@ -261,6 +321,8 @@ function compile(plan: WorkflowPlan) {
           "STEP.STARTED": { actions: "onStarted" },
           "STEP.RETRYING": { actions: "onRetrying" },
           "xstate.done.actor.*": { actions: "onSettled" },
+          CANCEL: { actions: "hurry" },
+          "WORKFLOW.TIMEOUT": { actions: "hurry" },
         },
       },
       compensating: {
@@ -269,6 +331,8 @@ function compile(plan: WorkflowPlan) {
         on: {
           "STEP.COMPENSATING": { actions: "onCompensating" },
           "xstate.done.actor.*": { actions: "onSettled" },
+          CANCEL: { actions: "abortCompensation" },
+          "WORKFLOW.TIMEOUT": { actions: "abortCompensation" },
         },
       },
       finishing: {
@@ -286,21 +350,23 @@ function compile(plan: WorkflowPlan) {
     },
     output: ({ context }) => context.ledger.result(),
   });
+}
 
-  function compensateNext(context: WorkflowMachineContext, enqueue: any): void {
-    const { ledger } = context;
-    const i = ledger.nextRollback();
-    if (i === undefined) return;
-    const input: StepActorInput = {
-      mode: "compensate",
-      step: plan.steps[i]!,
-      input: ledger.inputOf(i),
-      scope: context.scope,
-      output: ledger.outputs[i],
-      cause: ledger.error!,
-    };
-    enqueue.spawnChild("step", { id: compensationChild(plan, i), input });
-  }
+/**
+ * The one spawned child of a workflow actor. Step actors are created with the
+ * workflow actor as their parent but kept out of its `children` table (XState
+ * copies that table on every spawn and stop, which is quadratic with many steps in
+ * flight); when the workflow actor stops, XState stops this child, whose cleanup
+ * stops every step actor still live.
+ */
+const supervisor = fromCallback<EventObject, ReadonlyMap<number, AnyActorRef>>(({ input: live }) => () => {
+  for (const actor of live.values()) actor.send({ type: "xstate.stop" });
+});
+
+/** The part of XState's `enqueue` the helpers above use. */
+interface Enqueue {
+  (action: () => void): void;
+  emit(event: WorkflowEvent): void;
 }
 
 /** The XState machine of a workflow definition. */

@@ -2,7 +2,8 @@
  * @rubberduck/workflows — the public API. Nothing outside this file is public.
  */
 
-export { stepMachine } from "../machines/step.machine.js";
+export type { StepSnapshot, StepState } from "../machines/step.machine.js";
+export { stepLogic, stepStates } from "../machines/step.machine.js";
 export type {
   RunRequestOptions,
   TypedWorkflowMachine,

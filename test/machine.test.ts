@@ -39,7 +39,10 @@ describe("toMachine", () => {
     expect(result.compensation.compensated).toEqual(["debit"]);
     expect(actor.getSnapshot().value).toBe("failed");
     expect(events.at(-1)?.type).toBe("workflow.failed");
-    expect(Object.keys(actor.getSnapshot().children)).toEqual([]);
+    // No actor is left running: the final state stopped the workflow actor's children.
+    for (const child of Object.values(actor.getSnapshot().children)) {
+      expect(child?.getSnapshot().status).not.toBe("active");
+    }
   });
 
   it("accepts per-execution settings in a RunRequest, and a CANCEL event", async () => {
@@ -85,9 +88,9 @@ describe("inspection", () => {
     for (const child of children) expect(child._parent).toBe(root);
 
     expect(statesOf("step:debit")).toEqual(["running", "succeeded"]);
-    expect(statesOf("step:flaky_notify")).toEqual(["running", "deciding", "retrying", "running", "succeeded"]);
-    expect(statesOf("step:credit")).toEqual(["running", "deciding", "failed"]);
-    expect(statesOf("compensate:debit")).toEqual(["{compensating:attempting}", "compensated"]);
+    expect(statesOf("step:flaky_notify")).toEqual(["running", "retrying", "running", "succeeded"]);
+    expect(statesOf("step:credit")).toEqual(["running", "failed"]);
+    expect(statesOf("compensate:debit")).toEqual(["compensating", "compensated"]);
     expect(statesOf(run.actor.id)).toContain("compensating");
     expect(statesOf(run.actor.id).at(-1)).toBe("failed");
   });

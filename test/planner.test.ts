@@ -62,7 +62,12 @@ describe("plan", () => {
 
   it("reports every definition problem at once, each with a code and the steps involved", () => {
     // Built through the erased type, as a JavaScript caller or a dynamic builder would.
-    let wf: AnyWorkflow = workflow("broken", { parallelLimit: 0, onError: "explode" as never, timeout: -1 });
+    let wf: AnyWorkflow = workflow("broken", {
+      parallelLimit: 0,
+      onError: "explode" as never,
+      timeout: -1,
+      abortGrace: -1,
+    });
     wf = wf
       .step("a", { dependsOn: ["c"], outputs: ["x"], run: () => ({ x: 1 }) })
       .step("b", { dependsOn: ["a"], outputs: ["x"], run: () => ({ x: 2 }) })
@@ -89,6 +94,7 @@ describe("plan", () => {
         "INVALID_OPTION",
         "INVALID_OPTION",
         "INVALID_OPTION",
+        "INVALID_OPTION",
         "NOTHING_TO_RUN",
         "UNKNOWN_DEPENDENCY",
         "UNKNOWN_INPUT_SOURCE",
@@ -104,6 +110,9 @@ describe("plan", () => {
     expect(error.issues.find((i) => i.code === "DUPLICATE_OUTPUT")?.steps).toEqual(["a", "b"]);
     expect(error.issues.find((i) => i.code === "UNKNOWN_DEPENDENCY")?.steps).toEqual(["d", "ghost"]);
     expect(error.message).toContain("Expected `parallelLimit` to be an integer >= 1 or Infinity, got `0` (number)");
+    expect(error.message).toContain(
+      "Expected `abortGrace` to be a non-negative number of milliseconds, got `-1` (number)",
+    );
     expect(error.message).toContain(
       "Step `e`: Expected `timeout` to be a positive number of milliseconds, got `-5` (number)",
     );

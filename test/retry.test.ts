@@ -120,18 +120,42 @@ describe("retries", () => {
     expect(result.steps.retry_on.error).toBeInstanceOf(StepError);
   });
 
-  it("a step's onError may force a retry within its budget, even of a non-retryable error", async () => {
+  it("a step's onError may force a retry that retryOn would refuse, within its budget", async () => {
     const wf = workflow("forced").step("s", {
-      retry: { maxAttempts: 3, baseDelay: 1, jitter: false },
+      retry: { maxAttempts: 3, baseDelay: 1, jitter: false, retryOn: () => false },
       onError: (error) => (error.message.includes("network") ? "retry" : undefined),
       run: (_i, ctx) => {
-        if (ctx.attempt < 3) throw new NonRetryableError("network down");
+        if (ctx.attempt < 3) throw new Error("network down");
         return undefined;
       },
     });
     const result = await settle(createEngine().execute(wf, {}), 1);
     expect(result.status).toBe("succeeded");
     expect(result.steps.s.attempts).toBe(3);
+  });
+
+  it("never retries a non-retryable error, even when onError asks to, and ignores invalid decisions", async () => {
+    let calls = 0;
+    const wf = workflow("never", { onError: "continue" })
+      .step("non_retryable", {
+        retry: 3,
+        onError: () => "retry",
+        run: () => {
+          calls++;
+          throw new NonRetryableError("gone for good");
+        },
+      })
+      .step("invalid_decision", {
+        retry: { maxAttempts: 3, baseDelay: 0, jitter: false },
+        onError: (async () => "fail_fast") as never,
+        run: (_i, ctx) => {
+          if (ctx.attempt < 3) throw new Error("flaky");
+        },
+      });
+    const result = await settle(createEngine().execute(wf, {}), 1);
+    expect(calls).toBe(1);
+    expect(result.steps.non_retryable.error?.code).toBe("NON_RETRYABLE");
+    expect(result.steps.invalid_decision).toMatchObject({ status: "succeeded", attempts: 3 });
   });
 
   it("turns anything a step throws into a typed error", async () => {

@@ -173,3 +173,77 @@ describe("cancellation", () => {
     expect(run.status().status).toBe("succeeded");
   });
 });
+
+describe("steps that ignore their signal", () => {
+  const never = () => new Promise<never>(() => {});
+
+  it("get the abort grace period to settle, then are cancelled (workflow timeout)", async () => {
+    const wf = workflow("stuck", { timeout: 100, abortGrace: 1_000 }).step("a", { run: never });
+    const result = await settle(createEngine().execute(wf, {}), 50);
+    expect(result.status).toBe("timed_out");
+    expect(result.steps.a.status).toBe("cancelled");
+    expect(result.finishedAt).toBe(1_100);
+  });
+
+  it("a second cancel while stopping cuts the grace period short", async () => {
+    const wf = workflow("stuck2", { abortGrace: 60_000 }).step("a", { run: never });
+    const run = createEngine().start(wf, {});
+    await vi.advanceTimersByTimeAsync(10);
+    run.cancel("first");
+    await vi.advanceTimersByTimeAsync(10);
+    expect(run.status().status).toBe("stopping");
+    run.cancel("second");
+    const result = await settle(run.result, 10);
+    expect(result.status).toBe("cancelled");
+    expect(result.error?.message).toContain("first");
+    expect(result.finishedAt).toBe(20);
+  });
+
+  it("under fail_fast, a failure does not wait forever for a stuck sibling", async () => {
+    const wf = workflow("stuck3", { onError: "fail_fast", abortGrace: 500 })
+      .step("stuck", { run: never })
+      .step("boom", {
+        run: async () => {
+          throw new Error("boom");
+        },
+      });
+    const result = await settle(createEngine().execute(wf, {}), 50);
+    expect(result.status).toBe("failed");
+    expect(result.error?.step).toBe("boom");
+    expect(result.steps.stuck.status).toBe("cancelled");
+  });
+
+  it("a compensation that hangs is aborted by the workflow timeout and reported; the rest still run", async () => {
+    const log: string[] = [];
+    const wf = workflow("stuck_rollback", { timeout: 1_000, abortGrace: 100 })
+      .step("first", { outputs: ["x"], run: () => ({ x: 1 }), compensate: () => log.push("undo first") })
+      .step("second", { inputs: ["x"], outputs: ["y"], run: () => ({ y: 2 }), compensate: never })
+      .step("third", {
+        inputs: ["y"],
+        run: () => {
+          throw new Error("third failed");
+        },
+      });
+    const result = await settle(createEngine().execute(wf, {}), 50);
+    expect(result.status).toBe("failed");
+    expect(result.compensation.failed.map((f) => [f.step, f.error.code])).toEqual([["second", "COMPENSATION_FAILED"]]);
+    expect(result.compensation.compensated).toEqual(["first"]);
+    expect(log).toEqual(["undo first"]);
+    expect(result.finishedAt).toBe(1_100);
+  });
+
+  it("ignore a result that arrives after the grace period", async () => {
+    const wf = workflow("late_after_grace", { timeout: 100, abortGrace: 100 }).step("slow", {
+      outputs: ["v"],
+      run: () => new Promise<{ v: number }>((resolve) => setTimeout(() => resolve({ v: 1 }), 1_000)),
+    });
+    const run = createEngine().start(wf, {});
+    const events = record(run);
+    const result = await settle(run.result, 50);
+    await settle(new Promise((r) => setTimeout(r, 2_000)), 100);
+    expect(result.status).toBe("timed_out");
+    expect(result.steps.slow.status).toBe("cancelled");
+    expect(result.output).toEqual({});
+    expect(events.filter((e) => e.type === "step.succeeded")).toHaveLength(0);
+  });
+});

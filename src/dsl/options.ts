@@ -69,4 +69,13 @@ export interface WorkflowOptions {
   onError?: ErrorPolicy;
   /** Maximum steps in flight at once (`Infinity` allowed). @default 10 */
   parallelLimit?: number;
+  /**
+   * When the workflow stops (a failure, a cancel, the timeout), steps in flight have
+   * their signal aborted and this long, in ms, to settle; a step that still succeeds
+   * counts (and is compensated under `compensate_all`), one that has not settled by
+   * then is `cancelled` and its late result ignored. A cancel or timeout while
+   * stopping cuts the wait short. It also bounds an aborted compensation.
+   * @default 5000
+   */
+  abortGrace?: number;
 }

@@ -54,8 +54,9 @@ export type CompensateFn<In = any, Out = any, WI = any, Steps = any> = (
 /**
  * A step's own error handler, consulted for every failed attempt. Returning `undefined`
  * leaves the decision to the step's retry policy and the workflow's `onError`.
- * `"retry"` retries even an error that is otherwise not retryable, within the step's
- * `retry` budget; the other decisions fail the step at once and apply that policy
+ * `"retry"` retries even an error `retryOn` would reject, within the step's `retry`
+ * budget (a non-retryable error — NonRetryableError, validation, a missing output —
+ * is never retried); the other decisions fail the step at once and apply that policy
  * (`"compensate"` is `compensate_all`).
  */
 export type StepErrorHandler<WI = any, Steps = any> = (

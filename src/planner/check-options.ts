@@ -34,6 +34,9 @@ export function checkWorkflowOptions(name: unknown, options: WorkflowOptions): D
   if (limit !== undefined && !(limit === Number.POSITIVE_INFINITY || (isNonNegativeInteger(limit) && limit >= 1))) {
     bad(expected("parallelLimit", "an integer >= 1 or Infinity", limit));
   }
+  if (options.abortGrace !== undefined && !isNonNegativeNumber(options.abortGrace)) {
+    bad(expected("abortGrace", "a non-negative number of milliseconds", options.abortGrace));
+  }
   if (
     options.tags !== undefined &&
     !(Array.isArray(options.tags) && options.tags.every((t) => typeof t === "string"))
@@ -134,6 +137,10 @@ function isStringArray(value: unknown): value is string[] {
   if (!Array.isArray(value)) return false;
   for (let i = 0; i < value.length; i++) if (typeof value[i] !== "string") return false;
   return true;
+}
+
+function isNonNegativeNumber(value: unknown): boolean {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
 }
 
 function isPositiveNumber(value: unknown): boolean {

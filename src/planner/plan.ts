@@ -199,6 +199,7 @@ class Plan implements WorkflowPlan {
   readonly onError: WorkflowPlan["onError"];
   readonly parallelLimit: number;
   readonly timeout: number | undefined;
+  readonly abortGrace: number;
   #order: readonly string[] | undefined;
   #groups: readonly (readonly string[])[] | undefined;
   #criticalPath: readonly string[] | undefined;
@@ -215,6 +216,7 @@ class Plan implements WorkflowPlan {
     this.onError = wf.options.onError ?? "compensate_all";
     this.parallelLimit = wf.options.parallelLimit ?? 10;
     this.timeout = wf.options.timeout;
+    this.abortGrace = wf.options.abortGrace ?? 5_000;
     Object.freeze(this.requiredInputs);
   }
 

@@ -46,4 +46,6 @@ export interface WorkflowPlan {
   readonly onError: ErrorPolicy;
   readonly parallelLimit: number;
   readonly timeout: number | undefined;
+  /** ms an aborted step may still settle in. */
+  readonly abortGrace: number;
 }

@@ -99,13 +99,13 @@ export function backoffDelay(policy: RetryPolicy, retry: number, random: () => n
 
 /**
  * Whether attempt number `attempt` (1-based) that failed with `error` is tried again.
- * `forced` is a step `onError` handler's `"retry"`: it overrides the error's
- * retryability and `retryOn`, never the attempt budget.
+ * Non-retryable errors (NonRetryableError, validation, a missing output) never are.
+ * `forced` is a step `onError` handler's `"retry"`: it overrides `retryOn`, never
+ * the error's retryability or the attempt budget.
  */
 export function shouldRetry(policy: RetryPolicy, error: WorkflowError, attempt: number, forced = false): boolean {
-  if (attempt >= policy.maxAttempts) return false;
+  if (attempt >= policy.maxAttempts || !error.retryable) return false;
   if (forced) return true;
-  if (!error.retryable) return false;
   return policy.retryOn === undefined || policy.retryOn(error, attempt) === true;
 }
 

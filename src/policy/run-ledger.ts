@@ -109,13 +109,21 @@ export class RunLedger {
 
   /** Stamp an event with the execution's identity, a sequence number and the time. */
   event(fields: WorkflowEventFields): WorkflowEvent {
+    // One fixed shape for every event (absent fields are undefined): object spread
+    // over varying shapes is megamorphic, and this runs several times per step.
     return {
-      ...fields,
+      type: fields.type,
       executionId: this.executionId,
       workflow: this.plan.workflow,
       version: this.plan.version,
       seq: ++this.#seq,
       timestamp: this.#now(),
+      step: fields.step,
+      attempt: fields.attempt,
+      error: fields.error,
+      delayMs: fields.delayMs,
+      durationMs: fields.durationMs,
+      status: fields.status,
     };
   }
 
@@ -142,6 +150,7 @@ export class RunLedger {
       this.#exclusive = alone;
       this.inFlight.add(next);
       this.status[next] = "running";
+      this.#attempts[next] = 1;
       this.#started[next] = this.#now();
       started.push(next);
     }

@@ -1,0 +1,33 @@
+/**
+ * An attempt's abort signal, created only when the step reads it. Most steps never
+ * look at `ctx.signal`, and an AbortController costs microseconds to create; an
+ * attempt aborted before its signal was read hands out an already-aborted signal.
+ */
+export class AttemptSignal {
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
