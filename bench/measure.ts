@@ -1,54 +1,41 @@
 /**
- * Measuring one series (one runner on one DAG: a warm-up run, then N timed runs).
- *
- * Each series runs in its own worker thread of this process. Besides giving every
- * runner a fresh heap, this is what lets a series be stopped at its time budget:
- * an engine execution never yields to the event loop, so no timer or AbortSignal
- * can interrupt it in the thread that runs it, but the main thread can terminate
- * the worker.
+ * Measuring one series in its own worker thread of this process. Besides giving
+ * every series a fresh heap, this is what lets a series be stopped at its time
+ * budget: an engine execution may not yield to the event loop for a long time, so
+ * no timer or AbortSignal can interrupt it in the thread that runs it, but the main
+ * thread can terminate the worker.
  */
 
 import { Worker } from "node:worker_threads";
-import type { DagSpec } from "./dags.js";
-import type { RunnerSpec } from "./runners.js";
+import { median } from "./estimate.js";
+import type { SeriesRequest } from "./task.js";
 
-export interface SeriesRequest {
-  readonly dag: DagSpec;
-  readonly runner: RunnerSpec;
-  /** Timed runs, after one discarded warm-up run. */
-  readonly runs: number;
-}
-
-/** What the worker posts back: `start` before the first run, one `sample` per run, then `done` (or `error`). */
+/** What the worker posts back: `start` before the first sample, one `sample` each, then `done` (or `error`). */
 export type SeriesMessage =
   | { readonly type: "start" }
-  | { readonly type: "sample"; readonly warmup: boolean; readonly ms: number }
+  | { readonly type: "sample"; readonly warmup: boolean; readonly value: number }
   | { readonly type: "done" }
   | { readonly type: "error"; readonly message: string };
 
+/** Samples are in the task's unit (see `unitOf`): ms, or bytes. */
 export type SeriesResult =
   | {
       readonly status: "ok";
-      readonly medianMs: number;
-      readonly samplesMs: readonly number[];
-      readonly warmupMs: number;
+      readonly median: number;
+      readonly samples: readonly number[];
+      readonly warmup: number;
     }
   | {
       readonly status: "timeout";
       readonly budgetMs: number;
-      /** Runs that did finish before the budget ran out (the warm-up included). */
-      readonly finishedMs: readonly number[];
-      /** How long the run in progress had been running when the budget ran out. */
+      /** The warm-up sample, if it finished. */
+      readonly warmup: number | undefined;
+      /** Timed samples that finished before the budget ran out. */
+      readonly samples: readonly number[];
+      /** How long the sample in progress had been running when the budget ran out. */
       readonly unfinishedAfterMs: number;
     }
   | { readonly status: "failed"; readonly message: string };
-
-export function median(values: readonly number[]): number {
-  if (values.length === 0) throw new Error("median of no values");
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** Worker code: register tsx's loader in the worker thread, then load the TypeScript worker module. */
 function bootstrap(): string {
@@ -62,10 +49,9 @@ export function measureSeries(request: SeriesRequest, budgetMs: number): Promise
   return new Promise((resolve) => {
     const worker = new Worker(bootstrap(), { eval: true, workerData: request });
     const samples: number[] = [];
-    const finished: number[] = [];
-    let warmupMs = Number.NaN;
-    /** When the run in progress started (as seen from this thread); NaN before the worker is ready. */
-    let runStartedAt = Number.NaN;
+    let warmup: number | undefined;
+    /** When the sample in progress started (as seen from this thread); NaN before the worker is ready. */
+    let sampleStartedAt = Number.NaN;
     let settled = false;
     const settle = (result: SeriesResult): void => {
       if (settled) return;
@@ -75,26 +61,25 @@ export function measureSeries(request: SeriesRequest, budgetMs: number): Promise
       resolve(result);
     };
     const timer = setTimeout(() => {
-      const unfinishedAfterMs = Number.isNaN(runStartedAt) ? 0 : performance.now() - runStartedAt;
-      settle({ status: "timeout", budgetMs, finishedMs: finished, unfinishedAfterMs });
+      const unfinishedAfterMs = Number.isNaN(sampleStartedAt) ? 0 : performance.now() - sampleStartedAt;
+      settle({ status: "timeout", budgetMs, warmup, samples, unfinishedAfterMs });
     }, budgetMs);
 
     worker.on("message", (message: SeriesMessage) => {
       switch (message.type) {
         case "start":
-          runStartedAt = performance.now();
+          sampleStartedAt = performance.now();
           break;
         case "sample":
-          runStartedAt = performance.now();
-          finished.push(message.ms);
-          if (message.warmup) warmupMs = message.ms;
-          else samples.push(message.ms);
+          sampleStartedAt = performance.now();
+          if (message.warmup) warmup = message.value;
+          else samples.push(message.value);
           break;
         case "done":
-          if (samples.length !== request.runs) {
+          if (samples.length !== request.runs || warmup === undefined) {
             settle({ status: "failed", message: `expected ${request.runs} samples, got ${samples.length}` });
           } else {
-            settle({ status: "ok", medianMs: median(samples), samplesMs: samples, warmupMs });
+            settle({ status: "ok", median: median(samples), samples, warmup });
           }
           break;
         case "error":

@@ -1,129 +1,104 @@
 /**
- * Turning measured series into numbers (with lower bounds for series that ran out
- * of time), the printed table, and the JSON written to bench/results/latest.json.
+ * The printed report: one row per measured row of every workload, with each
+ * runner's value, the engine's ratios to the others, and the workload's target
+ * (on its last row); then W6's per-step scaling.
  */
 
-import type { DagSpec } from "./dags.js";
-import { median, type SeriesResult } from "./measure.js";
-import type { RunnerName } from "./runners.js";
-
-export interface Workload {
-  readonly id: string;
-  readonly label: string;
-  readonly mode: "execute" | "plan";
-  readonly dag: DagSpec;
-  readonly steps: number;
-}
-
-export interface WorkloadResult {
-  readonly workload: Workload;
-  readonly series: Readonly<Record<RunnerName, SeriesResult>>;
-}
-
-/** A measured value, or (`atLeast`) a lower bound when the series ran out of time. */
-export interface Estimate {
-  readonly value: number;
-  readonly atLeast: boolean;
-}
-
-export const RUNNERS: readonly RunnerName[] = ["engine", "plain", "p-graph"];
-
-/** The median of the timed runs; for a series that timed out, the best lower bound known. */
-export function timeOf(result: SeriesResult): Estimate | undefined {
-  switch (result.status) {
-    case "ok":
-      return { value: result.medianMs, atLeast: false };
-    case "timeout":
-      return result.finishedMs.length > 0
-        ? { value: median(result.finishedMs), atLeast: false }
-        : { value: result.unfinishedAfterMs, atLeast: true };
-    case "failed":
-      return undefined;
-  }
-}
-
-export function perStepUs(result: SeriesResult, steps: number): Estimate | undefined {
-  const time = timeOf(result);
-  return time && { value: (time.value * 1000) / steps, atLeast: time.atLeast };
-}
-
-/** `a / b`, a lower bound if `a` is one; undefined if `b` is only a bound (or either is missing). */
-export function ratio(a: Estimate | undefined, b: Estimate | undefined): Estimate | undefined {
-  if (a === undefined || b === undefined || b.atLeast || b.value === 0) return undefined;
-  return { value: a.value / b.value, atLeast: a.atLeast };
-}
-
-// ---------------------------------------------------------------------------------
-// Text
+import { type Estimate, ratio, scaled } from "./estimate.js";
+import type { TargetOutcome, WorkloadOutcome } from "./outcome.js";
+import { RUNNERS } from "./runners/types.js";
+import type { MeasuredRow, Metric, TargetUnit } from "./workloads.js";
 
 function num(value: number, digits: number): string {
   return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-function cell(estimate: Estimate | undefined, digits: number, suffix = ""): string {
-  if (estimate === undefined) return "—";
-  return `${estimate.atLeast ? "> " : ""}${num(estimate.value, digits)}${suffix}`;
+const prefix = (e: Estimate): string => (e.bound === "atLeast" ? "> " : e.bound === "atMost" ? "< " : "");
+
+function cell(e: Estimate | undefined, format: (value: number) => string): string {
+  return e === undefined ? "—" : `${prefix(e)}${format(e.value)}`;
 }
 
-function seriesCell(result: SeriesResult): string {
-  if (result.status === "failed") return "FAILED";
-  const text = cell(timeOf(result), 2);
-  return result.status === "timeout" ? `${text} (timeout)` : text;
-}
+const FORMATS: Readonly<Record<Metric, (value: number) => string>> = {
+  ms: (v) => `${num(v, v < 100 ? 2 : v < 10_000 ? 1 : 0)} ms`,
+  "exec/s": (v) => `${num(v, 0)} exec/s`,
+  bytes: (v) => `${num(v / 1024, 1)} KiB`,
+};
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+const times = (v: number): string => `${num(v, 2)}×`;
+
+const TARGET_FORMATS: Readonly<Record<TargetUnit, (value: number) => string>> = {
+  "×": times,
+  "%": (v) => `${v >= 0 ? "+" : ""}${num(v, 1)} %`,
+  ms: (v) => `${num(v, 0)} ms`,
+};
+
+const targetValue = (target: TargetOutcome): string => cell(target.value, TARGET_FORMATS[target.unit]);
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], leftColumns = 1): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
   const line = (cells: readonly string[]) =>
-    cells.map((text, c) => (c === 0 ? text.padEnd(widths[c]!) : text.padStart(widths[c]!))).join("  ");
+    cells
+      .map((text, c) => (c < leftColumns ? text.padEnd(widths[c]!) : text.padStart(widths[c]!)))
+      .join("  ")
+      .trimEnd();
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
-export function resultsTable(results: readonly WorkloadResult[]): string {
-  const header = [
-    "Workload",
-    "Steps",
-    "Engine ms",
-    "µs/step",
-    "Plain ms",
-    "p-graph ms",
-    "Engine/plain",
-    "Engine/p-graph",
+function rowCells(row: MeasuredRow): string[] {
+  const { engine, plain } = row.values;
+  const pGraph = row.values["p-graph"];
+  const format = FORMATS[row.spec.metric];
+  return [
+    row.spec.label,
+    cell(engine, format),
+    cell(plain, format),
+    cell(pGraph, format),
+    cell(ratio(engine, plain), times),
+    cell(ratio(engine, pGraph), times),
   ];
-  const rows = results.map(({ workload, series }) => {
-    const engine = timeOf(series.engine);
-    return [
-      workload.label,
-      num(workload.steps, 0),
-      seriesCell(series.engine),
-      cell(perStepUs(series.engine, workload.steps), 2),
-      seriesCell(series.plain),
-      seriesCell(series["p-graph"]),
-      cell(ratio(engine, timeOf(series.plain)), 1, "×"),
-      cell(ratio(engine, timeOf(series["p-graph"])), 1, "×"),
-    ];
-  });
-  return table(header, rows);
 }
 
-export interface Scaling {
-  readonly runner: RunnerName;
-  readonly small: Estimate | undefined;
-  readonly large: Estimate | undefined;
-  /** µs/step at the large size ÷ µs/step at the small size: 1 is linear, 10 would be quadratic. */
-  readonly ratio: Estimate | undefined;
+export function resultsTable(outcomes: readonly WorkloadOutcome[]): string {
+  const header = [
+    "ID",
+    "Workload",
+    "Engine",
+    "Plain",
+    "p-graph",
+    "Eng/plain",
+    "Eng/p-graph",
+    "Target",
+    "Value",
+    "Verdict",
+  ];
+  const rows: string[][] = [];
+  for (const { workload, rows: measured, target } of outcomes) {
+    measured.forEach((row, i) => {
+      const last = i === measured.length - 1;
+      const targetCells = !last
+        ? ["", "", ""]
+        : target === undefined
+          ? ["(report only)", "", ""]
+          : [target.text, targetValue(target), target.verdict];
+      rows.push([i === 0 ? workload.id : "", ...rowCells(row), ...targetCells]);
+    });
+  }
+  return table(header, rows, 2);
 }
 
-export function scaling(small: WorkloadResult, large: WorkloadResult): Scaling[] {
-  return RUNNERS.map((runner) => {
-    const a = perStepUs(small.series[runner], small.workload.steps);
-    const b = perStepUs(large.series[runner], large.workload.steps);
-    return { runner, small: a, large: b, ratio: ratio(b, a) };
-  });
-}
-
-export function scalingTable(rows: readonly Scaling[], smallLabel: string, largeLabel: string): string {
+/** W6: each runner's µs per step at both widths and the ratio of total times. */
+export function scalingTable(outcome: WorkloadOutcome): string {
+  const [small, large] = outcome.rows;
+  if (small === undefined || large === undefined) return "";
+  const perStep = (row: MeasuredRow, e: Estimate | undefined) => scaled(e, 1000 / row.spec.steps);
+  const us = (v: number) => num(v, 2);
   return table(
-    ["Runner", `µs/step ${smallLabel}`, `µs/step ${largeLabel}`, "Ratio (1.0 = linear)"],
-    rows.map((s) => [s.runner, cell(s.small, 2), cell(s.large, 2), cell(s.ratio, 2, "×")]),
+    ["Runner", `µs/step, ${small.spec.label}`, `µs/step, ${large.spec.label}`, "Total time ratio"],
+    RUNNERS.map((runner) => {
+      const a = small.values[runner];
+      const b = large.values[runner];
+      return [runner, cell(perStep(small, a), us), cell(perStep(large, b), us), cell(ratio(b, a), times)];
+    }),
   );
 }
