@@ -22,20 +22,20 @@ import {
   type AnyActorRef,
   createActor,
   type EventObject,
-  enqueueActions,
   fromCallback,
   type SnapshotFrom,
   type StateMachine,
   setup,
+  spawnChild,
 } from "xstate";
 import type { AnyWorkflow, InputOf, ResultOf } from "../src/dsl/workflow.js";
 import { WorkflowCancelledError, WorkflowInputError, WorkflowTimeoutError } from "../src/errors.js";
-import type { WorkflowEvent } from "../src/events.js";
+import type { WorkflowEvent, WorkflowEventFields } from "../src/events.js";
 import { plan as planWorkflow } from "../src/planner/plan.js";
 import type { WorkflowPlan } from "../src/planner/types.js";
 import { RunLedger } from "../src/policy/run-ledger.js";
 import type { WorkflowResult } from "../src/result.js";
-import type { CancelEvent, StepDoneEvent, StepReport } from "./protocol.js";
+import type { CancelEvent, SettledReport, StepDoneEvent, StepReport } from "./protocol.js";
 import { type ExecutionScope, type StepActorInput, stepLogic } from "./step.machine.js";
 
 type StepActorRef = ActorRefFrom<typeof stepLogic>;
@@ -48,6 +48,16 @@ export interface RunRequestOptions {
   now?: () => number;
   /** Random source for backoff jitter, in [0, 1). @default Math.random */
   random?: () => number;
+  /**
+   * Receives every WorkflowEvent instead of XState's `emit` (which is what `actor.on`
+   * listens to when this is not given).
+   */
+  onEvent?: (event: WorkflowEvent) => void;
+  /**
+   * With `onEvent`: whether anyone wants events right now. When it answers false, events
+   * are not even built (sequence numbers still advance). @default always true
+   */
+  listening?: () => boolean;
 }
 
 /**
@@ -70,6 +80,8 @@ export class RunRequest<I = Record<string, unknown>> {
 export interface WorkflowMachineContext {
   readonly ledger: RunLedger;
   readonly scope: ExecutionScope;
+  /** Where events go; undefined: XState's `emit`. */
+  readonly sink: Pick<RunRequestOptions, "onEvent" | "listening"> | undefined;
   /** The step actors in flight (and the one compensating), by step index. */
   readonly live: Map<number, StepActorRef>;
 }
@@ -107,57 +119,62 @@ function createContext(plan: WorkflowPlan, raw: unknown): WorkflowMachineContext
     results: ledger.results,
     random: options.random ?? Math.random,
   };
-  return { ledger, scope, live: new Map() };
+  const sink = options.onEvent === undefined ? undefined : { onEvent: options.onEvent, listening: options.listening };
+  return { ledger, scope, sink, live: new Map() };
 }
 
 function compile(plan: WorkflowPlan) {
+  /** Deliver an event to the run's sink, built only if someone listens. */
+  const deliver = (context: WorkflowMachineContext, fields: WorkflowEventFields): void => {
+    const { sink, ledger } = context;
+    if (sink !== undefined && (sink.listening === undefined || sink.listening())) sink.onEvent!(ledger.event(fields));
+    else ledger.skipEvent();
+  };
+
   /** Create and start the step actor of step i (to run it, or to compensate it). */
   const startStep = (context: WorkflowMachineContext, self: AnyActorRef, i: number, mode: StepActorInput["mode"]) => {
     const { ledger } = context;
+    const step = plan.steps[i]!;
     const input: StepActorInput =
       mode === "run"
-        ? { mode, step: plan.steps[i]!, input: ledger.inputOf(i), scope: context.scope, abortGrace: plan.abortGrace }
+        ? { mode, step, input: ledger.inputOf(i), scope: context.scope, abortGrace: plan.abortGrace }
         : {
             mode,
-            step: plan.steps[i]!,
+            step,
             input: ledger.inputOf(i),
             scope: context.scope,
             abortGrace: plan.abortGrace,
             output: ledger.outputs[i],
             cause: ledger.error!,
           };
-    const id = `${mode === "run" ? "step" : "compensate"}:${plan.steps[i]!.name}`;
-    const actor = createActor(stepLogic, { id, src: "step", parent: self, input });
+    const actor = createActor(stepLogic, {
+      id: `${mode === "run" ? "step" : "compensate"}:${step.name}`,
+      src: "step",
+      parent: self,
+      input,
+    });
     context.live.set(i, actor);
     actor.start();
   };
 
-  /** Start the steps the ledger says may start now; their step.started events come first. */
-  const startReady = (context: WorkflowMachineContext, self: AnyActorRef, enqueue: Enqueue) => {
-    const { ledger } = context;
-    const ready = ledger.take();
-    if (ready.length === 0) return;
-    for (const i of ready) {
-      enqueue.emit(ledger.event({ type: "step.started", step: plan.steps[i]!.name, attempt: 1 }));
+  /** Start the steps the ledger says may start now, each announced by its step.started. */
+  const startReady = (context: WorkflowMachineContext, self: AnyActorRef): void => {
+    for (const i of context.ledger.take()) {
+      deliver(context, { type: "step.started", step: plan.steps[i]!.name, attempt: 1 });
+      startStep(context, self, i, "run");
     }
-    enqueue(() => {
-      for (const i of ready) startStep(context, self, i, "run");
-    });
   };
 
-  const compensateNext = (context: WorkflowMachineContext, self: AnyActorRef, enqueue: Enqueue) => {
+  const compensateNext = (context: WorkflowMachineContext, self: AnyActorRef): void => {
     const i = context.ledger.nextRollback();
-    if (i !== undefined) enqueue(() => startStep(context, self, i, "compensate"));
+    if (i !== undefined) startStep(context, self, i, "compensate");
   };
 
   /** Abort every live step actor (in flight, or compensating); `force`: settle them now. */
-  const abortLive = (context: WorkflowMachineContext, reason: string, force: boolean, enqueue: Enqueue) => {
-    const targets = [...context.live.values()];
-    if (targets.length === 0) return;
-    enqueue(() => {
-      for (const actor of targets) actor.send({ type: "ABORT", reason, force });
-    });
+  const abortLive = (context: WorkflowMachineContext, reason: string, force: boolean): void => {
+    for (const actor of [...context.live.values()]) actor.send({ type: "ABORT", reason, force });
   };
+
   const interruption = (event: CancelEvent | TimeoutEvent) =>
     event.type === "CANCEL"
       ? {
@@ -171,13 +188,52 @@ function compile(plan: WorkflowPlan) {
           error: new WorkflowTimeoutError(plan.workflow, plan.timeout ?? 0),
         };
 
+  /** A step actor settled: record its report, announce it, and start what it unblocked. */
+  const settle = (context: WorkflowMachineContext, self: AnyActorRef, report: SettledReport): void => {
+    const { ledger } = context;
+    const i = report.index;
+    const step = plan.steps[i]!.name;
+    const attempt = report.attempt;
+    context.live.delete(i);
+    switch (report.type) {
+      case "STEP.SUCCEEDED":
+        ledger.succeeded(i, report.output);
+        deliver(context, { type: "step.succeeded", step, attempt, durationMs: ledger.durationOf(i) });
+        break;
+      case "STEP.FAILED": {
+        const wasHalted = ledger.halt !== undefined;
+        const skipped = ledger.failed(i, report.error, report.decision);
+        deliver(context, { type: "step.failed", step, attempt, error: report.error, durationMs: ledger.durationOf(i) });
+        for (const s of skipped) deliver(context, { type: "step.skipped", step: plan.steps[s]!.name });
+        if (!wasHalted && ledger.halt !== undefined) abortLive(context, `step \`${step}\` failed`, false);
+        break;
+      }
+      case "STEP.CANCELLED":
+        ledger.cancelled(i, report.error);
+        deliver(context, { type: "step.cancelled", step, attempt, error: report.error });
+        break;
+      case "STEP.COMPENSATED":
+        ledger.compensatedStep(i);
+        deliver(context, { type: "step.compensated", step, attempt });
+        compensateNext(context, self);
+        return;
+      case "STEP.COMPENSATION_FAILED":
+        ledger.compensationFailedStep(i, report.error);
+        deliver(context, { type: "step.compensation_failed", step, attempt, error: report.error });
+        compensateNext(context, self);
+        return;
+    }
+    startReady(context, self);
+  };
+
+  // Every action is one plain function doing its own effects: XState's per-action
+  // machinery (enqueueActions, emit) costs more than the work itself on this path.
   return setup({
     types: {
       context: {} as WorkflowMachineContext,
       events: {} as WorkflowMachineEvent,
       input: {} as unknown,
       output: {} as WorkflowResult,
-      emitted: {} as WorkflowEvent,
     },
     actors: { supervisor },
     guards: {
@@ -187,114 +243,55 @@ function compile(plan: WorkflowPlan) {
       outcomeIs: ({ context }, status: WorkflowResult["status"]) => context.ledger.outcome === status,
     },
     actions: {
-      begin: enqueueActions(({ context, enqueue, self }) => {
-        const { ledger } = context;
-        enqueue.spawnChild("supervisor", { id: "supervisor", input: context.live });
-        enqueue.emit(ledger.event({ type: "workflow.started" }));
-        if (plan.timeout !== undefined) {
-          enqueue.raise({ type: "WORKFLOW.TIMEOUT" }, { delay: plan.timeout, id: TIMEOUT_ID });
+      superviseSteps: spawnChild("supervisor", { id: "supervisor", input: ({ context }) => context.live }),
+      begin: ({ context, self }) => {
+        deliver(context, { type: "workflow.started" });
+        if (plan.timeout !== undefined && context.ledger.halt === undefined) {
+          self.system.scheduler.schedule(self, self, { type: "WORKFLOW.TIMEOUT" }, plan.timeout, TIMEOUT_ID);
         }
-        startReady(context, self, enqueue);
-      }),
-      onStarted: enqueueActions(({ context, event, enqueue }) => {
+        startReady(context, self);
+      },
+      onStarted: ({ context, event }) => {
         const { index, attempt } = event as Extract<StepReport, { type: "STEP.STARTED" }>;
         context.ledger.attemptStarted(index, attempt);
-        enqueue.emit(context.ledger.event({ type: "step.started", step: plan.steps[index]!.name, attempt }));
-      }),
-      onRetrying: enqueueActions(({ context, event, enqueue }) => {
+        deliver(context, { type: "step.started", step: plan.steps[index]!.name, attempt });
+      },
+      onRetrying: ({ context, event }) => {
         const { index, attempt, delayMs, error } = event as Extract<StepReport, { type: "STEP.RETRYING" }>;
         context.ledger.retrying(index);
-        enqueue.emit(
-          context.ledger.event({ type: "step.retrying", step: plan.steps[index]!.name, attempt, delayMs, error }),
-        );
-      }),
-      onSettled: enqueueActions(({ context, event, enqueue, self }) => {
-        const report = (event as StepDoneEvent).output;
-        const { ledger } = context;
-        const i = report.index;
-        const step = plan.steps[i]!.name;
-        context.live.delete(i);
-        switch (report.type) {
-          case "STEP.SUCCEEDED": {
-            ledger.succeeded(i, report.output);
-            enqueue.emit(
-              ledger.event({ type: "step.succeeded", step, attempt: report.attempt, durationMs: ledger.durationOf(i) }),
-            );
-            break;
-          }
-          case "STEP.FAILED": {
-            const wasHalted = ledger.halt !== undefined;
-            const skipped = ledger.failed(i, report.error, report.decision);
-            enqueue.emit(
-              ledger.event({
-                type: "step.failed",
-                step,
-                attempt: report.attempt,
-                error: report.error,
-                durationMs: ledger.durationOf(i),
-              }),
-            );
-            for (const s of skipped) enqueue.emit(ledger.event({ type: "step.skipped", step: plan.steps[s]!.name }));
-            if (!wasHalted && ledger.halt !== undefined) abortLive(context, `step \`${step}\` failed`, false, enqueue);
-            break;
-          }
-          case "STEP.CANCELLED": {
-            ledger.cancelled(i, report.error);
-            enqueue.emit(ledger.event({ type: "step.cancelled", step, attempt: report.attempt, error: report.error }));
-            break;
-          }
-          case "STEP.COMPENSATED": {
-            ledger.compensatedStep(i);
-            enqueue.emit(ledger.event({ type: "step.compensated", step, attempt: report.attempt }));
-            compensateNext(context, self, enqueue);
-            return;
-          }
-          case "STEP.COMPENSATION_FAILED": {
-            ledger.compensationFailedStep(i, report.error);
-            enqueue.emit(
-              ledger.event({ type: "step.compensation_failed", step, attempt: report.attempt, error: report.error }),
-            );
-            compensateNext(context, self, enqueue);
-            return;
-          }
-        }
-        startReady(context, self, enqueue);
-      }),
+        deliver(context, { type: "step.retrying", step: plan.steps[index]!.name, attempt, delayMs, error });
+      },
+      onSettled: ({ context, event, self }) => settle(context, self, (event as StepDoneEvent).output),
       /** CANCEL or the timeout while running: stop like a failure; in-flight steps get their grace. */
-      interrupt: enqueueActions(({ context, event, enqueue }) => {
+      interrupt: ({ context, event }) => {
         const { outcome, reason, error } = interruption(event as CancelEvent | TimeoutEvent);
         context.ledger.interrupt(outcome, error);
-        abortLive(context, reason, false, enqueue);
-      }),
+        abortLive(context, reason, false);
+      },
       /** CANCEL or the timeout while stopping: stop waiting, settle in-flight steps as cancelled now. */
-      hurry: enqueueActions(({ context, event, enqueue }) => {
-        abortLive(context, interruption(event as CancelEvent | TimeoutEvent).reason, true, enqueue);
-      }),
+      hurry: ({ context, event }) => abortLive(context, interruption(event as CancelEvent | TimeoutEvent).reason, true),
       /** CANCEL or the timeout during the rollback: abort the running compensation; the rest still run. */
-      abortCompensation: enqueueActions(({ context, event, enqueue }) => {
-        abortLive(context, interruption(event as CancelEvent | TimeoutEvent).reason, false, enqueue);
-      }),
-      beginRollback: enqueueActions(({ context, enqueue, self }) => {
+      abortCompensation: ({ context, event }) =>
+        abortLive(context, interruption(event as CancelEvent | TimeoutEvent).reason, false),
+      beginRollback: ({ context, self }) => {
         context.ledger.planRollback();
-        compensateNext(context, self, enqueue);
-      }),
-      onCompensating: enqueueActions(({ context, event, enqueue }) => {
+        compensateNext(context, self);
+      },
+      onCompensating: ({ context, event }) => {
         const { index, attempt } = event as Extract<StepReport, { type: "STEP.COMPENSATING" }>;
-        enqueue.emit(context.ledger.event({ type: "step.compensating", step: plan.steps[index]!.name, attempt }));
-      }),
-      end: enqueueActions(({ context, enqueue }) => {
+        deliver(context, { type: "step.compensating", step: plan.steps[index]!.name, attempt });
+      },
+      end: ({ context }) => {
         const { ledger } = context;
         ledger.finish();
         const status = ledger.outcome;
-        enqueue.emit(
-          ledger.event({
-            type: `workflow.${status}`,
-            status,
-            error: ledger.error,
-            durationMs: ledger.finishedAt! - ledger.startedAt,
-          }),
-        );
-      }),
+        deliver(context, {
+          type: `workflow.${status}`,
+          status,
+          error: ledger.error,
+          durationMs: ledger.finishedAt! - ledger.startedAt,
+        });
+      },
     },
   }).createMachine({
     id: plan.workflow,
@@ -302,7 +299,7 @@ function compile(plan: WorkflowPlan) {
     initial: "running",
     states: {
       running: {
-        entry: "begin",
+        entry: ["superviseSteps", "begin"],
         always: [
           { guard: "halted", target: "stopping" },
           { guard: "quiescent", target: "finishing" },
@@ -362,12 +359,6 @@ function compile(plan: WorkflowPlan) {
 const supervisor = fromCallback<EventObject, ReadonlyMap<number, AnyActorRef>>(({ input: live }) => () => {
   for (const actor of live.values()) actor.send({ type: "xstate.stop" });
 });
-
-/** The part of XState's `enqueue` the helpers above use. */
-interface Enqueue {
-  (action: () => void): void;
-  emit(event: WorkflowEvent): void;
-}
 
 /** The XState machine of a workflow definition. */
 export type WorkflowMachine = ReturnType<typeof compile>;

@@ -27,11 +27,13 @@ const transactional = workflow<{ amount: number }>("transfer", { onError: "compe
 
 describe("toMachine", () => {
   it("runs without the engine: createActor(machine, { input }) ends with the WorkflowResult as output", async () => {
+    const plain = createActor(toMachine(transactional), { input: { amount: 5 } }).start();
+    expect((await toPromise(plain)).status).toBe("failed");
+
     const machine = toMachine(transactional);
     expect(toMachine(transactional)).toBe(machine);
-    const actor = createActor(machine, { input: { amount: 5 } });
     const events: WorkflowEvent[] = [];
-    actor.on("*", (e) => events.push(e));
+    const actor = createActor(machine, { input: new RunRequest({ amount: 5 }, { onEvent: (e) => events.push(e) }) });
     actor.start();
     const result = await toPromise(actor);
     expect(result.status).toBe("failed");

@@ -87,6 +87,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       inspect: combineInspectors(options.inspect, execOptions.inspect),
       signal: execOptions.signal,
       onEvent: (event) => events.next(event),
+      listening: () => events.observed,
       onEnd: (ended) => {
         live.delete(ended.id);
         finished.set(ended.id, ended.status());

@@ -56,7 +56,9 @@ export interface ExecutionOptions {
   readonly random: () => number;
   readonly inspect: ((event: InspectionEvent) => void) | undefined;
   readonly signal: AbortSignal | undefined;
+  /** Engine-wide consumers of events (engine.events). */
   readonly onEvent: (event: WorkflowEvent) => void;
+  readonly listening: () => boolean;
   readonly onEnd: (run: WorkflowRun) => void;
 }
 
@@ -66,15 +68,16 @@ export function startExecution(machine: WorkflowMachine, input: unknown, options
     executionId: options.executionId,
     now: options.clock.now,
     random: options.random,
+    onEvent: (event) => {
+      subject.next(event);
+      options.onEvent(event);
+    },
+    listening: () => subject.observed || options.listening(),
   });
   const actor = createActor(machine, {
     input: request,
     clock: { setTimeout: options.clock.setTimeout, clearTimeout: options.clock.clearTimeout } as never,
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
-  });
-  actor.on("*", (event) => {
-    subject.next(event);
-    options.onEvent(event);
   });
 
   let onAbort: (() => void) | undefined;

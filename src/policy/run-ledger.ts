@@ -127,6 +127,11 @@ export class RunLedger {
     };
   }
 
+  /** An event nobody wants: keep the sequence numbers as if it had been emitted. */
+  skipEvent(): void {
+    this.#seq++;
+  }
+
   /** Workflow input names the steps need that the input lacks. */
   missingInputs(): string[] {
     return this.plan.requiredInputs.filter((name) => !(name in this.workflowInput));
