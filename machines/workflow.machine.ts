@@ -12,7 +12,7 @@
  * stopped as soon as it reports that it settled: only in-flight steps are live
  * children, so XState's per-spawn copy of the children table stays small. All
  * bookkeeping lives in a RunLedger (O(1) per event); this machine turns its
- * answers into spawns, stops, aborts and emitted events.
+ * answers into step actors started, aborts, and events delivered.
  */
 
 import { freeze } from "immer";
@@ -48,10 +48,7 @@ export interface RunRequestOptions {
   now?: () => number;
   /** Random source for backoff jitter, in [0, 1). @default Math.random */
   random?: () => number;
-  /**
-   * Receives every WorkflowEvent instead of XState's `emit` (which is what `actor.on`
-   * listens to when this is not given).
-   */
+  /** Receives every WorkflowEvent of the execution. */
   onEvent?: (event: WorkflowEvent) => void;
   /**
    * With `onEvent`: whether anyone wants events right now. When it answers false, events
@@ -370,12 +367,12 @@ const machines = new WeakMap<WorkflowPlan, WorkflowMachine>();
 /**
  * Compile a workflow into its XState machine (once per definition; cached).
  * Run it on its own with `createActor(machine, { input })`: the final snapshot's
- * `output` is the WorkflowResult, and every WorkflowEvent is emitted (`actor.on`).
+ * `output` is the WorkflowResult; wrap the input in a RunRequest with `onEvent` to
+ * receive every WorkflowEvent.
  *
  * @throws {WorkflowDefinitionError} if the definition is invalid.
  * @example
  * const actor = createActor(toMachine(codeAnalysis), { input: { file_paths: ["src/a.ts"] } });
- * actor.on("step.succeeded", (e) => console.log(e.step));
  * actor.start();
  * const result = await toPromise(actor);
  */

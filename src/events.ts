@@ -22,8 +22,8 @@ export const WorkflowEventType = {
 export type WorkflowEventType = (typeof WorkflowEventType)[keyof typeof WorkflowEventType];
 
 /**
- * One transition of an execution, on `run.events` and `engine.events` (and emitted by
- * the workflow actor, for `actor.on(type, …)` when the machine runs on its own).
+ * One transition of an execution, on `run.events` and `engine.events` (and, for a
+ * machine run on its own, to the `onEvent` of its RunRequest).
  */
 export interface WorkflowEvent {
   readonly type: WorkflowEventType;
