@@ -8,11 +8,12 @@
  *   finishing ◀──────────── compensating (one step actor at a time, newest first)
  *      └─▶ succeeded | failed | cancelled | timed_out   (final; output = WorkflowResult)
  *
- * A step actor is spawned when its step becomes ready and a slot is free, and
- * stopped as soon as it reports that it settled: only in-flight steps are live
- * children, so XState's per-spawn copy of the children table stays small. All
- * bookkeeping lives in a RunLedger (O(1) per event); this machine turns its
- * answers into step actors started, aborts, and events delivered.
+ * A step actor is created (with this actor as its parent) when its step becomes
+ * ready and a slot is free, and finishes as soon as the step settles: only steps in
+ * flight are live. Step actors are kept out of `snapshot.children`, which XState
+ * copies on every spawn and stop; the spawned `supervisor` child stops any still
+ * live when this actor stops. All bookkeeping lives in a RunLedger (O(1) per event);
+ * this machine turns its answers into step actors started, aborts and events.
  */
 
 import { freeze } from "immer";
