@@ -19,14 +19,17 @@
  * the hot path. `stepStates` below is the same chart as data (for docs and tests).
  *
  * Each attempt runs its work as a promise with its own AbortSignal, aborted on
- * timeout (a delayed TIMEOUT through the actor system's scheduler, so the injected
+ * timeout (a delayed TIMEOUT on the actor system's clock, so the injected
  * clock applies) or on ABORT. A result of an attempt that is no longer current is
  * ignored. Retries and compensation attempts are reported to the parent as events;
  * the settled outcome is the actor's output, which reaches the parent in its
  * `xstate.done.actor.*` event.
  */
 
-import type { ActorLogic, ActorScope, AnyActorRef, EventObject } from "xstate";
+import type { ActorLogic, ActorScope, ActorSystem, AnyActorRef, EventObject } from "xstate";
+
+type Clock = ActorSystem<any>["_clock"];
+
 import type { StepErrorDecision } from "../src/dsl/options.js";
 import type { CompensationContext, StepContext, StepResults } from "../src/dsl/step.js";
 import {
@@ -110,6 +113,10 @@ interface Runtime {
   abortReason: string | undefined;
   /** An attempt is in progress (not settled, not timed out, not waiting out a backoff). */
   pending: boolean;
+  /** The actor system's clock: timers go straight to it, cleared when the actor finishes. */
+  readonly clock: Clock;
+  /** The attempt's TIMEOUT timer, and the BACKOFF or GRACE timer. */
+  timers: { timeout: unknown; other: unknown };
 }
 
 interface StepSnapshotBase {
@@ -136,14 +143,13 @@ export type StepActorEvent = AbortStepEvent | SettledEvent | TimerEvent | StopEv
 
 type Scope = ActorScope<StepSnapshot, StepActorEvent>;
 
-const TIMEOUT_ID = "attempt-timeout";
-const BACKOFF_ID = "backoff";
-const GRACE_ID = "abort-grace";
 const DECISIONS: ReadonlySet<string> = new Set<StepErrorDecision>(["retry", "fail_fast", "compensate", "continue"]);
 
 export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput> = {
-  getInitialSnapshot: (_scope, input) => {
+  getInitialSnapshot: (scope, input) => {
     const runtime: Runtime = {
+      clock: scope.system._clock,
+      timers: { timeout: undefined, other: undefined },
       input,
       attempt: 0,
       errors: [],
@@ -184,7 +190,7 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
         if (state.value === "retrying" || (state.value === "compensating" && !runtime.pending)) {
           // Waiting out a backoff: nothing is running, settle now (reaching "done" cancels the timer).
           runtime.abortReason = event.reason;
-          return state.value === "retrying" ? cancelled(runtime) : compensationAborted(runtime);
+          return state.value === "retrying" ? cancelled(runtime) : compensationAborted(runtime); // clears the timer
         }
         if ((state.value !== "running" && state.value !== "compensating") || !runtime.pending) return state;
         const grace = runtime.input.abortGrace;
@@ -193,7 +199,7 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
           runtime.controller?.abort(new StepAbortedError(runtime.input.step.name, event.reason));
           if (!event.force && grace > 0) {
             const attempt = runtime.attempt;
-            scope.defer(() => schedule(scope, { type: "GRACE", attempt }, grace, GRACE_ID));
+            scope.defer(() => later(runtime, scope, "other", { type: "GRACE", attempt }, grace));
             return state;
           }
         } else if (!event.force) {
@@ -207,6 +213,8 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
         runtime.pending = false;
         return state.value === "running" ? cancelled(runtime) : compensationAborted(runtime);
       case "xstate.stop":
+        clear(runtime, "timeout");
+        clear(runtime, "other");
         runtime.controller?.abort(new StepAbortedError(runtime.input.step.name, "the workflow actor stopped"));
         return snapshot(state.value, runtime, "stopped", undefined);
       default:
@@ -237,7 +245,7 @@ function begin(runtime: Runtime, scope: Scope): void {
   }
   const timeout = input.step.timeout;
   if (timeout !== undefined) {
-    schedule(scope, { type: "TIMEOUT", attempt }, timeout, TIMEOUT_ID);
+    later(runtime, scope, "timeout", { type: "TIMEOUT", attempt }, timeout);
   }
   const work =
     input.mode === "compensate"
@@ -262,7 +270,7 @@ function begin(runtime: Runtime, scope: Scope): void {
 function settleRun(state: StepSnapshot, event: SettledEvent, scope: Scope): StepSnapshot {
   const runtime = state.runtime;
   const { step } = runtime.input;
-  if (step.timeout !== undefined) scope.system.scheduler.cancel(scope.self, TIMEOUT_ID);
+  clear(runtime, "timeout");
   if (event.ok) {
     return done("succeeded", runtime, {
       type: "STEP.SUCCEEDED",
@@ -284,7 +292,7 @@ function settleRun(state: StepSnapshot, event: SettledEvent, scope: Scope): Step
         delayMs: verdict.delay,
         error: event.error,
       });
-      schedule(scope, { type: "BACKOFF", attempt }, verdict.delay, BACKOFF_ID);
+      later(runtime, scope, "other", { type: "BACKOFF", attempt }, verdict.delay);
     });
     return snapshot("retrying", runtime, "active", undefined);
   }
@@ -300,14 +308,14 @@ function settleRun(state: StepSnapshot, event: SettledEvent, scope: Scope): Step
 function settleCompensation(state: StepSnapshot, event: SettledEvent, scope: Scope): StepSnapshot {
   const runtime = state.runtime;
   const { step } = runtime.input;
-  if (step.timeout !== undefined) scope.system.scheduler.cancel(scope.self, TIMEOUT_ID);
+  clear(runtime, "timeout");
   if (event.ok)
     return done("compensated", runtime, { type: "STEP.COMPENSATED", index: step.index, attempt: runtime.attempt });
   runtime.errors.push(event.error);
   if (runtime.abortReason === undefined && safeShouldRetry(runtime, event.error, false)) {
     const delay = backoffDelay(step.retry, runtime.attempt, runtime.input.scope.random);
     const attempt = runtime.attempt;
-    scope.defer(() => schedule(scope, { type: "BACKOFF", attempt }, delay, BACKOFF_ID));
+    scope.defer(() => later(runtime, scope, "other", { type: "BACKOFF", attempt }, delay));
     return state;
   }
   return done("compensation_failed", runtime, {
@@ -387,6 +395,8 @@ function cancelled(runtime: Runtime): StepSnapshot {
 
 function done(value: StepState, runtime: Runtime, report: SettledReport): StepSnapshot {
   runtime.controller = undefined;
+  clear(runtime, "timeout");
+  clear(runtime, "other");
   return snapshot(value, runtime, "done", report);
 }
 
@@ -406,9 +416,25 @@ function snapshot(
   } as StepSnapshot;
 }
 
-/** Deliver a timer event to this actor after `delay`, through the system's scheduler (and clock). */
-function schedule(scope: Scope, event: TimerEvent, delay: number, id: string): void {
-  scope.system.scheduler.schedule(scope.self, scope.self, event, delay, id);
+/**
+ * Deliver a timer event to this actor after `delay` on the system's clock. Not through
+ * XState's scheduler: it scans every scheduled event of the system whenever an actor
+ * stops, which is quadratic with thousands of steps in flight that have timeouts.
+ */
+function later(runtime: Runtime, scope: Scope, slot: "timeout" | "other", event: TimerEvent, delay: number): void {
+  clear(runtime, slot);
+  runtime.timers[slot] = runtime.clock.setTimeout(() => {
+    runtime.timers[slot] = undefined;
+    if (scope.self.getSnapshot().status === "active") scope.self.send(event);
+  }, delay);
+}
+
+function clear(runtime: Runtime, slot: "timeout" | "other"): void {
+  const timer = runtime.timers[slot];
+  if (timer !== undefined) {
+    runtime.timers[slot] = undefined;
+    runtime.clock.clearTimeout(timer);
+  }
 }
 
 function stepContext(runtime: Runtime, signal: AttemptSignal): AttemptContext {
