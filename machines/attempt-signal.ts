@@ -7,6 +7,7 @@ export class AttemptSignal {
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
+  #listeners: ((reason: unknown) => void)[] | undefined;
 
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
@@ -29,5 +30,14 @@ export class AttemptSignal {
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
+    const listeners = this.#listeners;
+    this.#listeners = undefined;
+    if (listeners !== undefined) for (const listener of listeners) listener(reason);
+  }
+
+  /** Call `listener` once when the attempt is aborted (at once if it already is). */
+  onAbort(listener: (reason: unknown) => void): void {
+    if (this.#aborted) listener(this.#reason);
+    else (this.#listeners ??= []).push(listener);
   }
 }

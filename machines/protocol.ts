@@ -27,7 +27,17 @@ export type StepReport =
 
 /** A step actor's output (the final state it reached), delivered in its done event. */
 export type SettledReport =
-  | { type: "STEP.SUCCEEDED"; index: number; attempt: number; output: Readonly<Record<string, unknown>> }
+  | {
+      type: "STEP.SUCCEEDED";
+      index: number;
+      attempt: number;
+      output: Readonly<Record<string, unknown>>;
+      /** From the cache: the step's work did not run. */
+      cached: boolean;
+      cacheKey: string | undefined;
+      /** A sub-workflow step: the handle to roll its run back with. */
+      sub: unknown;
+    }
   | {
       type: "STEP.FAILED";
       index: number;

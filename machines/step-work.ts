@@ -1,14 +1,63 @@
 /**
- * The work of one attempt, run inside the step actor's invoked promise:
- * validate the input, run the step, check and freeze its outputs.
+ * The work of one attempt, run by the step actor:
+ *
+ *   input schema → module validateInput → cache lookup → run (or the sub-workflow)
+ *     → declared outputs → output schema → freeze → cache store
+ *
+ * and of one compensation attempt. Everything thrown becomes a typed WorkflowError.
  */
 
 import { freeze } from "immer";
+import type { AnyActorRef } from "xstate";
+import { stableHash, stepCacheKey } from "../src/cache/key.js";
+import type { CacheStore } from "../src/cache/store.js";
 import type { CompensationContext, StepContext } from "../src/dsl/step.js";
-import type { WorkflowError } from "../src/errors.js";
-import { StepOutputError, toWorkflowError, ValidationError } from "../src/errors.js";
+import {
+  CompensationError,
+  StepOutputError,
+  toWorkflowError,
+  ValidationError,
+  type WorkflowError,
+} from "../src/errors.js";
 import type { PlannedStep } from "../src/planner/types.js";
+import { validate } from "../src/validation/standard-schema.js";
 import type { AttemptSignal } from "./attempt-signal.js";
+
+/** What a sub-workflow step needs from the workflow actor (which owns the machines). */
+export interface SubWorkflowRunner {
+  /**
+   * Run the step's sub-workflow as a child actor of `parent` (the step's actor);
+   * resolves to its outputs and a handle for a later rollback.
+   */
+  run(
+    step: PlannedStep,
+    input: Readonly<Record<string, unknown>>,
+    signal: AttemptSignal,
+    parent: AnyActorRef,
+  ): Promise<SubWorkflowRun>;
+  /** Compensate a succeeded sub-workflow's steps (nested saga); resolves to the steps that failed to. */
+  rollback(
+    step: PlannedStep,
+    handle: unknown,
+    cause: WorkflowError,
+    signal: AttemptSignal,
+    parent: AnyActorRef,
+  ): Promise<readonly string[]>;
+}
+
+export interface SubWorkflowRun {
+  readonly output: Readonly<Record<string, unknown>>;
+  readonly handle: unknown;
+}
+
+/** Cache access for one execution. */
+export interface CacheAccess {
+  readonly store: CacheStore;
+  readonly workflow: string;
+  readonly version: string;
+  /** Tell the workflow actor the cache was bypassed (unhashable input, store error). */
+  readonly bypassed: (step: PlannedStep, reason: string) => void;
+}
 
 export interface AttemptInput {
   readonly step: PlannedStep;
@@ -16,23 +65,37 @@ export interface AttemptInput {
   readonly ctx: StepContext;
   /** The attempt's signal, read without creating it. */
   readonly signal: AttemptSignal;
+  readonly cache: CacheAccess | undefined;
+  readonly subWorkflows: SubWorkflowRunner | undefined;
+  /** The step's actor (the parent of a sub-workflow's actor). */
+  readonly self: AnyActorRef;
+}
+
+export interface AttemptOutcome {
+  readonly output: Readonly<Record<string, unknown>>;
+  /** The outputs came from the cache; nothing ran. */
+  readonly cached: boolean;
+  /** The key the outputs are cached under, if the step is cached. */
+  readonly cacheKey: string | undefined;
+  /** A sub-workflow step: the handle to roll it back with. */
+  readonly sub: unknown;
 }
 
 export interface CompensationInput {
   readonly step: PlannedStep;
   readonly ctx: CompensationContext;
   readonly cause: WorkflowError;
+  readonly signal: AttemptSignal;
+  readonly sub: unknown;
+  readonly subWorkflows: SubWorkflowRunner | undefined;
+  readonly self: AnyActorRef;
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
-export async function runAttempt({
-  step,
-  input,
-  ctx,
-  signal,
-}: AttemptInput): Promise<Readonly<Record<string, unknown>>> {
-  // Start user code on a later microtask: the actor that invokes this runs it
+export async function runAttempt(attempt: AttemptInput): Promise<AttemptOutcome> {
+  const { step, ctx, signal } = attempt;
+  // Start user code on a later microtask: the actor that calls this runs it
   // synchronously, and a CPU-bound step would otherwise hold up the parent's
   // bookkeeping (and the start of its siblings) until it returns.
   await undefined;
@@ -40,20 +103,103 @@ export async function runAttempt({
     // Aborted before it began (the workflow stopped in the meantime): do not start it.
     if (signal.aborted) throw signal.reason;
     const { definition } = step;
+    let input = attempt.input;
+    if (definition.inputSchema !== undefined) {
+      input = (await validate(definition.inputSchema, input, `Step \`${step.name}\` input`, step.name)) as typeof input;
+    }
     if (definition.validateInput !== undefined) await checkInput(step.name, definition.validateInput, input);
-    return pickOutputs(step, await definition.run!(input, ctx));
+
+    const cacheKey = attempt.cache === undefined ? undefined : keyOf(attempt.cache, step, input, ctx);
+    if (cacheKey !== undefined) {
+      const hit = await lookup(attempt.cache!, step, cacheKey);
+      if (hit !== undefined)
+        return { output: hit as Readonly<Record<string, unknown>>, cached: true, cacheKey, sub: undefined };
+    }
+
+    let value: unknown;
+    let sub: unknown;
+    if (definition.workflow !== undefined) {
+      const run = await attempt.subWorkflows!.run(step, input, signal, attempt.self);
+      value = run.output;
+      sub = run.handle;
+    } else {
+      value = await definition.run!(input, ctx);
+    }
+    let output = pickOutputs(step, value);
+    if (definition.outputSchema !== undefined) {
+      const parsed = await validate(definition.outputSchema, output, `Step \`${step.name}\` output`, step.name);
+      output = freeze(parsed as Record<string, unknown>, true);
+    }
+    if (cacheKey !== undefined) store(attempt.cache!, step, cacheKey, output);
+    return { output, cached: false, cacheKey, sub };
   } catch (thrown) {
     // Whatever failed — the step, a getter on its result, freezing it — becomes a typed error.
     throw toWorkflowError(thrown, step.name);
   }
 }
 
-export async function runCompensation({ step, ctx, cause }: CompensationInput): Promise<void> {
+export async function runCompensation({
+  step,
+  ctx,
+  cause,
+  signal,
+  sub,
+  subWorkflows,
+  self,
+}: CompensationInput): Promise<void> {
   await undefined;
   try {
+    if (step.definition.workflow !== undefined) {
+      const failed = await subWorkflows!.rollback(step, sub, cause, signal, self);
+      if (failed.length > 0) {
+        throw new CompensationError(step.name, `its sub-workflow could not compensate ${failed.join(", ")}`);
+      }
+      return;
+    }
     await step.definition.compensate!(ctx, cause);
   } catch (thrown) {
     throw toWorkflowError(thrown, step.name);
+  }
+}
+
+/** The step's cache key, or undefined (and a bypass event) when the input cannot be hashed. */
+function keyOf(cache: CacheAccess, step: PlannedStep, input: unknown, ctx: StepContext): string | undefined {
+  const policy = step.cache!;
+  let part: string;
+  try {
+    if (policy.key !== undefined) part = String(policy.key(input, ctx));
+    else if (policy.workflowKey !== undefined) part = String(policy.workflowKey(ctx.workflowInput));
+    else {
+      const hashed = stableHash(input);
+      if ("unhashable" in hashed) {
+        cache.bypassed(step, `the input cannot be hashed: ${hashed.unhashable}`);
+        return undefined;
+      }
+      part = hashed.hash;
+    }
+  } catch (error) {
+    cache.bypassed(step, `the cache key function threw: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+  return stepCacheKey(cache.workflow, cache.version, step.name, part);
+}
+
+async function lookup(cache: CacheAccess, step: PlannedStep, key: string): Promise<unknown> {
+  try {
+    return await cache.store.get(key);
+  } catch (error) {
+    cache.bypassed(step, `the cache store failed to read: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
+
+function store(cache: CacheAccess, step: PlannedStep, key: string, output: unknown): void {
+  const failed = (error: unknown) =>
+    cache.bypassed(step, `the cache store failed to write: ${error instanceof Error ? error.message : String(error)}`);
+  try {
+    Promise.resolve(cache.store.set(key, output, step.cache!.ttl)).catch(failed);
+  } catch (error) {
+    failed(error);
   }
 }
 
@@ -69,10 +215,10 @@ function pickOutputs(step: PlannedStep, value: unknown): Readonly<Record<string,
   return freeze(output, true);
 }
 
-async function checkInput(stepName: string, validate: (input: unknown) => unknown, input: unknown): Promise<void> {
+async function checkInput(stepName: string, validateInput: (input: unknown) => unknown, input: unknown): Promise<void> {
   let verdict: unknown;
   try {
-    verdict = await validate(input);
+    verdict = await validateInput(input);
   } catch (thrown) {
     if (thrown instanceof ValidationError) throw thrown;
     const message = thrown instanceof Error ? thrown.message : String(thrown);

@@ -44,7 +44,13 @@ import type { PlannedStep } from "../src/planner/types.js";
 import { backoffDelay, shouldRetry } from "../src/policy/retry.js";
 import { AttemptSignal } from "./attempt-signal.js";
 import type { AbortStepEvent, SettledReport, StepReport } from "./protocol.js";
-import { runAttempt, runCompensation } from "./step-work.js";
+import {
+  type AttemptOutcome,
+  type CacheAccess,
+  runAttempt,
+  runCompensation,
+  type SubWorkflowRunner,
+} from "./step-work.js";
 
 /** What the workflow actor knows about the execution, shared by all its step actors. */
 export interface ExecutionScope {
@@ -54,6 +60,10 @@ export interface ExecutionScope {
   readonly workflowInput: Readonly<Record<string, unknown>>;
   readonly results: StepResults;
   readonly random: () => number;
+  /** The cache, when the execution has one. */
+  readonly cache: CacheAccess | undefined;
+  /** Runs sub-workflow steps (provided by the workflow actor). */
+  readonly subWorkflows: SubWorkflowRunner | undefined;
 }
 
 export interface StepActorInput {
@@ -66,6 +76,8 @@ export interface StepActorInput {
   readonly output?: Readonly<Record<string, unknown>> | undefined;
   /** Compensation only: the error the workflow is rolling back for. */
   readonly cause?: WorkflowError;
+  /** Compensation of a sub-workflow step only: the handle of its run. */
+  readonly sub?: unknown;
   /** How long an aborted attempt may still settle, in ms (the workflow's `abortGrace`). */
   readonly abortGrace: number;
 }
@@ -253,8 +265,20 @@ function begin(runtime: Runtime, scope: Scope): void {
           step: input.step,
           ctx: new CompensationAttemptContext(runtime, controller, input.input, input.output),
           cause: input.cause!,
+          signal: controller,
+          sub: input.sub,
+          subWorkflows: input.scope.subWorkflows,
+          self: scope.self,
         })
-      : runAttempt({ step: input.step, input: input.input, ctx: stepContext(runtime, controller), signal: controller });
+      : runAttempt({
+          step: input.step,
+          input: input.input,
+          ctx: stepContext(runtime, controller),
+          signal: controller,
+          cache: input.step.cache === undefined ? undefined : input.scope.cache,
+          subWorkflows: input.scope.subWorkflows,
+          self: scope.self,
+        });
   const live = () => runtime.pending && runtime.attempt === attempt && scope.self.getSnapshot().status === "active";
   work.then(
     (output) => {
@@ -272,11 +296,15 @@ function settleRun(state: StepSnapshot, event: SettledEvent, scope: Scope): Step
   const { step } = runtime.input;
   clear(runtime, "timeout");
   if (event.ok) {
+    const outcome = event.output as AttemptOutcome;
     return done("succeeded", runtime, {
       type: "STEP.SUCCEEDED",
       index: step.index,
       attempt: runtime.attempt,
-      output: event.output as Readonly<Record<string, unknown>>,
+      output: outcome.output,
+      cached: outcome.cached,
+      cacheKey: outcome.cacheKey,
+      sub: outcome.sub,
     });
   }
   if (runtime.abortReason !== undefined) return cancelled(runtime);
@@ -322,7 +350,7 @@ function settleCompensation(state: StepSnapshot, event: SettledEvent, scope: Sco
     type: "STEP.COMPENSATION_FAILED",
     index: step.index,
     attempt: runtime.attempt,
-    error: new CompensationError(step.name, event.error),
+    error: event.error instanceof CompensationError ? event.error : new CompensationError(step.name, event.error),
   });
 }
 

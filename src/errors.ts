@@ -19,6 +19,7 @@ export const ErrorCode = {
   COMPENSATION_FAILED: "COMPENSATION_FAILED",
   WORKFLOW_TIMEOUT: "WORKFLOW_TIMEOUT",
   WORKFLOW_CANCELLED: "WORKFLOW_CANCELLED",
+  SUB_WORKFLOW_FAILED: "SUB_WORKFLOW_FAILED",
   WORKFLOW_NOT_FOUND: "WORKFLOW_NOT_FOUND",
   VERSION_CONFLICT: "VERSION_CONFLICT",
 } as const;
@@ -220,6 +221,29 @@ export class WorkflowCancelledError extends WorkflowError {
   constructor(workflow: string, reason: string) {
     super(ErrorCode.WORKFLOW_CANCELLED, `Workflow \`${workflow}\` was cancelled: ${reason}`, false);
     this.reason = reason;
+  }
+}
+
+/**
+ * A sub-workflow step's workflow did not succeed (it already applied its own error
+ * policy, e.g. compensated its steps). `cause` is the sub-workflow's error and
+ * `result` its whole result. Not retried: the sub-workflow's steps have their own retries.
+ */
+export class SubWorkflowError extends WorkflowError {
+  override readonly name = "SubWorkflowError";
+  readonly result: unknown;
+
+  constructor(step: string, workflow: string, status: string, cause: unknown, result: unknown) {
+    super(
+      ErrorCode.SUB_WORKFLOW_FAILED,
+      `Sub-workflow \`${workflow}\` of step \`${step}\` ${status}: ${describe(cause)}`,
+      false,
+      {
+        step,
+        cause,
+      },
+    );
+    this.result = result;
   }
 }
 

@@ -9,6 +9,8 @@ export const WorkflowEventType = {
   StepSucceeded: "step.succeeded",
   StepFailed: "step.failed",
   StepSkipped: "step.skipped",
+  StepCached: "step.cached",
+  StepCacheBypassed: "step.cache_bypassed",
   StepCancelled: "step.cancelled",
   StepCompensating: "step.compensating",
   StepCompensated: "step.compensated",
@@ -43,7 +45,17 @@ export interface WorkflowEvent {
   readonly durationMs?: number;
   /** Workflow-ending events: the final status. */
   readonly status?: WorkflowStatus;
+  /** `step.cache_bypassed`: why the cache was not used. */
+  readonly reason?: string;
+  /**
+   * An event of a sub-workflow: the names of the steps that ran it, outermost first
+   * (`step` is then the sub-workflow's own step). Undefined for the execution's own events.
+   */
+  readonly path?: readonly string[];
 }
 
 /** The fields of an event that vary; the ledger stamps the rest. */
-export type WorkflowEventFields = Omit<WorkflowEvent, "executionId" | "workflow" | "version" | "seq" | "timestamp">;
+export type WorkflowEventFields = Omit<
+  WorkflowEvent,
+  "executionId" | "workflow" | "version" | "seq" | "timestamp" | "path"
+>;

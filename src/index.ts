@@ -12,6 +12,10 @@ export type {
   WorkflowSnapshot,
 } from "../machines/workflow.machine.js";
 export { RunRequest, toMachine } from "../machines/workflow.machine.js";
+export type { MemoryCacheOptions } from "./cache/memory.js";
+export { memoryCache } from "./cache/memory.js";
+export type { CachePolicy } from "./cache/policy.js";
+export type { CacheStore } from "./cache/store.js";
 export type {
   BackoffKind,
   ErrorPolicy,
@@ -59,6 +63,7 @@ export {
   StepError,
   StepOutputError,
   StepTimeoutError,
+  SubWorkflowError,
   serializeError,
   ValidationError,
   WorkflowCancelledError,
@@ -83,3 +88,4 @@ export type {
   WorkflowResultBase,
   WorkflowStatus,
 } from "./result.js";
+export type { StandardSchemaV1 } from "./validation/standard-schema.js";

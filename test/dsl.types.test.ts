@@ -3,6 +3,7 @@
  * each `@ts-expect-error` must stay an error.
  */
 import { describe, expectTypeOf, it } from "vitest";
+import { z } from "zod";
 import {
   type AnyWorkflow,
   createEngine,
@@ -133,5 +134,61 @@ describe("the builder's types", () => {
         expectTypeOf(whatever).toEqualTypeOf<unknown>();
       },
     });
+  });
+});
+
+describe("types from schemas and sub-workflows", () => {
+  it("types a step's run input from the workflow input schema's output", () => {
+    const schema = z.object({ files: z.array(z.string()), depth: z.number().default(1) });
+    const wf = workflow("schema_typed", { input: schema }).step("s", {
+      inputs: ["files", "depth"],
+      outputs: ["n"],
+      run: (input) => {
+        expectTypeOf(input).toEqualTypeOf<{ files: string[]; depth: number }>();
+        return { n: input.files.length * input.depth };
+      },
+    });
+    // Callers pass the schema's input type: `depth` may be left out.
+    expectTypeOf<InputOf<typeof wf>>().toEqualTypeOf<{ files: string[]; depth?: number | undefined }>();
+    // @ts-expect-error: nobody produces `nope` and the schema has no `nope`
+    wf.step("t", { inputs: ["nope"], run: () => {} });
+  });
+
+  it("types run from a step input schema, and outputs from a step output schema", () => {
+    const wf = workflow<{ raw: string }>("step_schemas")
+      .step("parse", {
+        inputs: ["raw"],
+        input: z.object({ raw: z.string().transform((s) => s.length) }),
+        outputs: ["size"],
+        output: z.object({ size: z.number().transform((n) => String(n)) }),
+        run: (input) => {
+          expectTypeOf(input).toEqualTypeOf<{ raw: number }>();
+          return { size: input.raw };
+        },
+      })
+      .step("use", {
+        inputs: ["size"],
+        run: ({ size }) => {
+          expectTypeOf(size).toEqualTypeOf<string>();
+        },
+      });
+    expectTypeOf<OutputOf<typeof wf>>().toMatchTypeOf<{ size: string }>();
+  });
+
+  it("types a sub-workflow step's outputs from the sub-workflow", () => {
+    const inner = workflow<{ env: string }>("inner").step("a", {
+      inputs: ["env"],
+      outputs: ["url"],
+      run: ({ env }) => ({ url: new URL(`https://${env}`) }),
+    });
+    const outer = workflow<{ env: string }>("outer")
+      .step("sub", { inputs: ["env"], outputs: ["url"], workflow: inner })
+      .step("use", {
+        inputs: ["url"],
+        run: ({ url }) => {
+          expectTypeOf(url).toEqualTypeOf<URL>();
+        },
+      });
+    expectTypeOf<OutputOf<typeof outer>>().toMatchTypeOf<{ url: URL }>();
   });
 });

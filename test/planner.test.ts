@@ -118,7 +118,7 @@ describe("plan", () => {
     );
     expect(error.message).toContain("Step `e`: Expected `retry.maxAttempts` to be an integer >= 1, got `0` (number)");
     expect(error.message).toContain("Step `f` has nothing to run");
-    expect(error.message).toContain("Step `i`: give either `run` or `module`, not both");
+    expect(error.message).toContain("Step `i`: give one of `run`, `module` or `workflow`, not several");
     expect(error.message).toContain("`w` reads `nope`, which `a` does not declare in its outputs");
   });
 

@@ -1,4 +1,5 @@
 import type { WorkflowError } from "../errors.js";
+import type { StandardSchemaV1 } from "../validation/standard-schema.js";
 
 /**
  * What a workflow does when a step fails for good.
@@ -58,6 +59,17 @@ export type RetrySetting = number | RetryOptions;
  */
 export interface WorkflowOptions {
   description?: string;
+  /**
+   * A Standard Schema (zod, valibot, arktype…) for the workflow input: checked before
+   * any step runs (every issue listed); steps see its output.
+   */
+  input?: StandardSchemaV1;
+  /**
+   * Cache every step's outputs (steps may opt out with `cache: false`). `key` derives the
+   * key part from the workflow input instead of hashing each step's input; `ttl` in ms.
+   * @default false
+   */
+  cacheResults?: boolean | { key?: (input: any) => string; ttl?: number };
   /** Semver version; the registry keeps every version of a name. @default "1.0.0" */
   version?: string;
   tags?: readonly string[];

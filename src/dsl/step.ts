@@ -1,4 +1,5 @@
 import type { WorkflowError } from "../errors.js";
+import type { StandardSchemaV1 } from "../validation/standard-schema.js";
 import type { RetrySetting, StepErrorDecision } from "./options.js";
 
 /** Read-only access to the outputs of steps that have already succeeded. */
@@ -114,6 +115,32 @@ export interface StepDefinition {
   readonly run: ((input: any, ctx: StepContext<any, any>) => unknown) | undefined;
   readonly compensate: CompensateFn | undefined;
   readonly validateInput: ((input: any) => unknown) | undefined;
+  /** Standard Schema of the step's input object. */
+  readonly inputSchema: StandardSchemaV1 | undefined;
+  /** Standard Schema of the step's outputs object. */
+  readonly outputSchema: StandardSchemaV1 | undefined;
+  readonly cache: StepCacheSetting | undefined;
+  /** A sub-workflow this step runs. */
+  readonly workflow: AnyWorkflowLike | undefined;
   /** The options exactly as given, for diagnostics. */
   readonly raw: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Caching of one step. `key` replaces the default hash of the input (it may use
+ * `ctx.workflowInput`, e.g. a content hash of the files); `ttl` in ms.
+ */
+export type StepCacheSetting<Input = any, WI = any, Steps = any> =
+  | boolean
+  | {
+      key?: (input: Input, ctx: StepContext<WI, Steps>) => string;
+      /** @default the workflow's cacheResults ttl, else no expiry */
+      ttl?: number;
+    };
+
+/** A workflow definition, as the runtime sees it inside a step (avoids a type cycle). */
+export interface AnyWorkflowLike {
+  readonly name: string;
+  readonly version: string;
+  readonly steps: readonly StepDefinition[];
 }

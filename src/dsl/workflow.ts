@@ -8,7 +8,9 @@
  * array form is built once, on first use.
  */
 
+import type { WorkflowError } from "../errors.js";
 import type { WorkflowResult } from "../result.js";
+import { isStandardSchema, type StandardSchemaV1 } from "../validation/standard-schema.js";
 import type {
   AnyRecord,
   InputSpec,
@@ -23,6 +25,7 @@ import type {
   CompensateFn,
   CompensationContext,
   InputBinding,
+  StepCacheSetting,
   StepContext,
   StepDefinition,
   StepErrorHandler,
@@ -30,7 +33,7 @@ import type {
 } from "./step.js";
 
 /** Options shared by every kind of step. */
-export interface StepCommonOptions<In, O extends readonly string[], WI, Steps> {
+export interface StepCommonOptions<In, O extends readonly string[], WI, Steps, Input, SI, SO> {
   description?: string;
   /** Explicit dependencies, added to those inferred from `inputs`. `"all"`: every step declared before. */
   dependsOn?: readonly (keyof Steps & string)[] | "all";
@@ -41,6 +44,13 @@ export interface StepCommonOptions<In, O extends readonly string[], WI, Steps> {
   inputs?: In;
   /** Names of the values the step returns; each must be present in what `run` returns. */
   outputs?: O;
+  /**
+   * A Standard Schema (zod, valibot, arktype…) for the step's input object: checked
+   * before the step runs; `run` receives its output. A failure is never retried.
+   */
+  input?: SI;
+  /** A Standard Schema for the object of declared outputs; its output is what is stored. */
+  output?: SO;
   /** Limit for one attempt, in ms; the attempt's signal is aborted on expiry. @default no limit */
   timeout?: number;
   /** `n` retries after the first attempt, or a full policy. @default the workflow's maxRetries */
@@ -49,29 +59,70 @@ export interface StepCommonOptions<In, O extends readonly string[], WI, Steps> {
   onError?: StepErrorHandler<WI, Steps>;
   /** `false`: run alone, with no other step in flight. @default true */
   parallel?: boolean;
+  /**
+   * Cache the step's outputs (see README, Caching). `true`: keyed by the workflow's name
+   * and version, the step's name and a stable hash of its input. @default the workflow's `cacheResults`
+   */
+  cache?: StepCacheSetting<Input, WI, Steps>;
 }
 
 /** A step given as a `run` function. */
-export interface RunStepOptions<In, O extends readonly string[], R, WI, Steps, Input>
-  extends StepCommonOptions<In, O, WI, Steps> {
+export interface RunStepOptions<In, O extends readonly string[], R, WI, Steps, Input, SI, SO>
+  extends StepCommonOptions<In, O, WI, Steps, Input, SI, SO> {
   run: (input: Input, ctx: StepContext<WI, Steps>) => R | PromiseLike<R>;
   /** Undo the step's side effects when the workflow rolls back. */
-  compensate?: (ctx: CompensationContext<Input, R, WI, Steps>, error: import("../errors.js").WorkflowError) => unknown;
+  compensate?: (ctx: CompensationContext<Input, R, WI, Steps>, error: WorkflowError) => unknown;
   module?: never;
+  workflow?: never;
 }
 
 /** A step given as a module object (`execute`, `compensate?`, `validateInput?`). */
-export interface ModuleStepOptions<In, O extends readonly string[], R, WI, Steps, Input>
-  extends StepCommonOptions<In, O, WI, Steps> {
+export interface ModuleStepOptions<In, O extends readonly string[], R, WI, Steps, Input, SI, SO>
+  extends StepCommonOptions<In, O, WI, Steps, Input, SI, SO> {
   module: StepModule<Input, R, WI, Steps>;
   run?: never;
   compensate?: never;
+  workflow?: never;
 }
 
-/** Options of `.step()`: exactly one of `run` or `module`. */
-export type StepOptions<In, O extends readonly string[], R, WI, Steps, Input> =
-  | RunStepOptions<In, O, R, WI, Steps, Input>
-  | ModuleStepOptions<In, O, R, WI, Steps, Input>;
+/**
+ * A step that runs another workflow as a child actor (a sub-workflow). Its input is the
+ * step's input object; its declared `outputs` are taken from the sub-workflow's
+ * outputs. On rollback, it compensates its own succeeded steps in reverse order.
+ */
+export interface SubWorkflowStepOptions<In, O extends readonly string[], WI, Steps, Input, SI, SO, SW>
+  extends StepCommonOptions<In, O, WI, Steps, Input, SI, SO> {
+  workflow: SW;
+  run?: never;
+  module?: never;
+  compensate?: never;
+}
+
+/** Options of `.step()`: exactly one of `run`, `module` or `workflow`. */
+export type StepOptions<
+  In,
+  O extends readonly string[],
+  R,
+  WI,
+  Steps,
+  Input,
+  SI = undefined,
+  SO = undefined,
+  SW = undefined,
+> =
+  | RunStepOptions<In, O, R, WI, Steps, Input, SI, SO>
+  | ModuleStepOptions<In, O, R, WI, Steps, Input, SI, SO>
+  | SubWorkflowStepOptions<In, O, WI, Steps, Input, SI, SO, SW>;
+
+/** What a step adds to the workflow's outputs: from its output schema, its sub-workflow, or its `run`. */
+export type ProducedBy<R, O extends readonly string[], SO, SW> = SO extends StandardSchemaV1
+  ? PickOutputs<StandardSchemaV1.InferOutput<SO>, O>
+  : SW extends Workflow<any, infer SubOut, any, any>
+    ? PickOutputs<SubOut, O>
+    : PickOutputs<R, O>;
+
+/** The object a step's `run` receives: its input schema's output, or its resolved inputs. */
+export type StepInputOf<SI, Resolved> = SI extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<SI> : Resolved;
 
 interface StepNode {
   readonly step: StepDefinition;
@@ -80,14 +131,14 @@ interface StepNode {
 }
 
 /** A workflow of any types; what the engine, planner and machines accept. */
-export type AnyWorkflow = Workflow<any, any, any>;
+export type AnyWorkflow = Workflow<any, any, any, any>;
 
-/** The input type a workflow expects. */
-export type InputOf<W> = W extends Workflow<infer WI, any, any> ? WI : never;
+/** The input a workflow expects from its caller (its input schema's input type, if it has one). */
+export type InputOf<W> = W extends Workflow<any, any, any, infer RI> ? RI : never;
 /** The outputs a workflow produces. */
-export type OutputOf<W> = W extends Workflow<any, infer Out, any> ? Out : never;
+export type OutputOf<W> = W extends Workflow<any, infer Out, any, any> ? Out : never;
 /** The names of a workflow's steps (`string` for an erased workflow). */
-export type StepNameOf<W> = W extends Workflow<any, any, infer Steps> ? keyof Steps & string : never;
+export type StepNameOf<W> = W extends Workflow<any, any, infer Steps, any> ? keyof Steps & string : never;
 /** The result type of executing a workflow. */
 export type ResultOf<W> = WorkflowResult<OutputOf<W>, StepNameOf<W>>;
 
@@ -97,12 +148,15 @@ const stepArrays = new WeakMap<StepNode, readonly StepDefinition[]>();
  * A workflow definition: a name, options, and steps in declaration order.
  * Immutable: `.step()` returns a new definition.
  */
-export class Workflow<WI extends AnyRecord, Out extends AnyRecord, Steps extends StepOutputs> {
+export class Workflow<WI extends AnyRecord, Out extends AnyRecord, Steps extends StepOutputs, RI = WI> {
   readonly name: string;
   readonly options: Readonly<WorkflowOptions>;
   readonly #tail: StepNode | undefined;
-  /** Type-level only: the input, outputs and per-step outputs of this workflow. */
-  declare readonly types: { input: WI; output: Out; steps: Steps };
+  /**
+   * Type-level only: the input steps see (after the input schema), the input callers
+   * pass, the outputs and the per-step outputs of this workflow.
+   */
+  declare readonly types: { input: WI; rawInput: RI; output: Out; steps: Steps };
 
   /** @internal use {@link workflow} */
   constructor(name: string, options: WorkflowOptions, tail: StepNode | undefined) {
@@ -154,10 +208,13 @@ export class Workflow<WI extends AnyRecord, Out extends AnyRecord, Steps extends
     const In extends InputSpec<WI, Out, Steps> = readonly [],
     const O extends readonly string[] = readonly [],
     R extends OutputShape<O> = OutputShape<O>,
+    SI extends StandardSchemaV1 | undefined = undefined,
+    SO extends StandardSchemaV1 | undefined = undefined,
+    SW extends AnyWorkflow | undefined = undefined,
   >(
     name: StepName<N, Steps>,
-    options: StepOptions<In, O, R, WI, Steps, NoInfer<ResolveInputs<In, WI, Out, Steps>>>,
-  ): Workflow<WI, Out & PickOutputs<R, O>, Steps & { [K in N]: PickOutputs<R, O> }> {
+    options: StepOptions<In, O, R, WI, Steps, NoInfer<StepInputOf<SI, ResolveInputs<In, WI, Out, Steps>>>, SI, SO, SW>,
+  ): Workflow<WI, Out & ProducedBy<R, O, SO, SW>, Steps & { [K in N]: ProducedBy<R, O, SO, SW> }, RI> {
     const node: StepNode = {
       step: normalizeStep(name, options as unknown as Record<string, unknown>),
       prev: this.#tail,
@@ -167,23 +224,30 @@ export class Workflow<WI extends AnyRecord, Out extends AnyRecord, Steps extends
   }
 
   /** A copy of this workflow with other options (e.g. a new version). */
-  with(options: WorkflowOptions): Workflow<WI, Out, Steps> {
+  with(options: WorkflowOptions): Workflow<WI, Out, Steps, RI> {
     return new Workflow(this.name, { ...this.options, ...options }, this.#tail);
   }
 }
 
 /**
- * Start a workflow definition. Give the input type as a type argument to have step
- * inputs checked against it; without it, any input name is accepted as `unknown`.
+ * Start a workflow definition. Type its input with an `input` schema (zod, valibot…:
+ * any Standard Schema), whose output type the steps then see, or with a type
+ * argument; without either, any input name is accepted as `unknown`.
  *
  * @example
- * const wf = workflow<{ file_paths: string[] }>("code_analysis", { onError: "compensate_all" })
+ * const wf = workflow("code_analysis", { input: z.object({ file_paths: z.array(z.string()) }) })
  *   .step("parse_files", { inputs: ["file_paths"], outputs: ["ast_trees"], run: parseFiles });
+ * const typed = workflow<{ file_paths: string[] }>("code_analysis");
  */
+export function workflow<S extends StandardSchemaV1<any, AnyRecord>>(
+  name: string,
+  options: WorkflowOptions & { input: S },
+): Workflow<StandardSchemaV1.InferOutput<S>, {}, {}, StandardSchemaV1.InferInput<S>>;
 export function workflow<WI extends AnyRecord = Record<string, unknown>>(
   name: string,
-  options: WorkflowOptions = {},
-): Workflow<WI, {}, {}> {
+  options?: WorkflowOptions,
+): Workflow<WI, {}, {}, WI>;
+export function workflow(name: string, options: WorkflowOptions = {}): AnyWorkflow {
   return new Workflow(name, options, undefined);
 }
 
@@ -212,6 +276,10 @@ function normalizeStep(name: string, raw: Record<string, unknown>): StepDefiniti
           : undefined,
     validateInput:
       hasModule && typeof module.validateInput === "function" ? module.validateInput.bind(module) : undefined,
+    inputSchema: isStandardSchema(raw.input) ? raw.input : undefined,
+    outputSchema: isStandardSchema(raw.output) ? raw.output : undefined,
+    cache: raw.cache as StepDefinition["cache"],
+    workflow: raw.workflow instanceof Workflow ? raw.workflow : undefined,
     raw: Object.freeze(Object.assign({}, raw)),
   });
 }

@@ -6,6 +6,8 @@ import { nanoid } from "nanoid";
 import { type Observable, Subject } from "rxjs";
 import type { InspectionEvent, Observer } from "xstate";
 import { toMachine } from "../../machines/workflow.machine.js";
+import { memoryCache } from "../cache/memory.js";
+import type { CacheStore } from "../cache/store.js";
 import type { AnyWorkflow, InputOf, ResultOf } from "../dsl/workflow.js";
 import type { WorkflowEvent } from "../events.js";
 import type { WorkflowResult } from "../result.js";
@@ -27,6 +29,11 @@ export interface EngineOptions {
   random?: () => number;
   /** How many finished executions `getStatus` still knows. @default 1000 */
   historyLimit?: number;
+  /**
+   * Where cached step outputs live (steps with `cache`, workflows with `cacheResults`).
+   * @default an in-memory LRU of 1,000 entries on the engine's clock
+   */
+  cache?: CacheStore;
 }
 
 export interface ExecuteOptions {
@@ -72,6 +79,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const historyLimit = options.historyLimit ?? 1000;
+  const cache = options.cache ?? memoryCache({ now: clock.now });
   const events = new Subject<WorkflowEvent>();
   const live = new Map<string, WorkflowRun>();
   const finished = new Map<string, ExecutionStatus>();
@@ -86,6 +94,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       random,
       inspect: combineInspectors(options.inspect, execOptions.inspect),
       signal: execOptions.signal,
+      cache,
       onEvent: (event) => events.next(event),
       listening: () => events.observed,
       onEnd: (ended) => {

@@ -10,6 +10,7 @@ import {
   type WorkflowMachine,
   type WorkflowSnapshot,
 } from "../../machines/workflow.machine.js";
+import type { CacheStore } from "../cache/store.js";
 import type { WorkflowEvent } from "../events.js";
 import type { StepStatus, WorkflowResult, WorkflowStatus } from "../result.js";
 import type { Clock } from "./clock.js";
@@ -56,6 +57,7 @@ export interface ExecutionOptions {
   readonly random: () => number;
   readonly inspect: ((event: InspectionEvent) => void) | undefined;
   readonly signal: AbortSignal | undefined;
+  readonly cache: CacheStore | undefined;
   /** Engine-wide consumers of events (engine.events). */
   readonly onEvent: (event: WorkflowEvent) => void;
   readonly listening: () => boolean;
@@ -73,6 +75,7 @@ export function startExecution(machine: WorkflowMachine, input: unknown, options
       options.onEvent(event);
     },
     listening: () => subject.observed || options.listening(),
+    cache: options.cache,
   });
   const actor = createActor(machine, {
     input: request,

@@ -8,6 +8,7 @@ import type { StepDefinition } from "../dsl/step.js";
 import type { DefinitionIssue } from "../errors.js";
 import { checkRetry } from "../policy/retry.js";
 import { expected } from "../util/expected.js";
+import { isStandardSchema } from "../validation/standard-schema.js";
 
 const POLICIES = ["compensate_all", "fail_fast", "continue", "compensate_failed"];
 const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
@@ -34,6 +35,12 @@ export function checkWorkflowOptions(name: unknown, options: WorkflowOptions): D
   if (limit !== undefined && !(limit === Number.POSITIVE_INFINITY || (isNonNegativeInteger(limit) && limit >= 1))) {
     bad(expected("parallelLimit", "an integer >= 1 or Infinity", limit));
   }
+  if (options.input !== undefined && !isStandardSchema(options.input)) {
+    bad(expected("input", "a Standard Schema (zod, valibot, arktype…)", options.input));
+  }
+  if (options.cacheResults !== undefined && !isCacheSetting(options.cacheResults)) {
+    bad(expected("cacheResults", "true, false or { key?(input), ttl? }", options.cacheResults));
+  }
   if (options.abortGrace !== undefined && !isNonNegativeNumber(options.abortGrace)) {
     bad(expected("abortGrace", "a non-negative number of milliseconds", options.abortGrace));
   }
@@ -57,14 +64,25 @@ export function checkStepOptions(step: StepDefinition, issues: DefinitionIssue[]
   }
   const hasRun = raw.run !== undefined;
   const hasModule = raw.module !== undefined;
-  if (hasRun && hasModule) {
-    push(issues, step, "INVALID_OPTION", "give either `run` or `module`, not both");
+  const hasWorkflow = raw.workflow !== undefined;
+  if (Number(hasRun) + Number(hasModule) + Number(hasWorkflow) > 1) {
+    push(issues, step, "INVALID_OPTION", "give one of `run`, `module` or `workflow`, not several");
+  } else if (hasWorkflow) {
+    if (step.workflow === undefined) {
+      push(issues, step, "INVALID_OPTION", expected("workflow", "a workflow built with workflow()", raw.workflow));
+    }
   } else if (hasRun && typeof raw.run !== "function") {
     push(issues, step, "INVALID_OPTION", expected("run", "a function", raw.run));
   } else if (hasModule && typeof (raw.module as { execute?: unknown } | null)?.execute !== "function") {
     push(issues, step, "NOTHING_TO_RUN", "its `module` has no `execute` function");
-  } else if (!hasRun && !hasModule) {
-    push(issues, step, "NOTHING_TO_RUN", `Step \`${step.name}\` has nothing to run: give \`run\` or \`module\``, false);
+  } else if (!hasRun && !hasModule && !hasWorkflow) {
+    push(
+      issues,
+      step,
+      "NOTHING_TO_RUN",
+      `Step \`${step.name}\` has nothing to run: give \`run\`, \`module\` or \`workflow\``,
+      false,
+    );
   }
   if (raw.compensate !== undefined && typeof raw.compensate !== "function") {
     push(issues, step, "INVALID_OPTION", expected("compensate", "a function", raw.compensate));
@@ -77,6 +95,14 @@ export function checkStepOptions(step: StepDefinition, issues: DefinitionIssue[]
   }
   if (raw.parallel !== undefined && typeof raw.parallel !== "boolean") {
     push(issues, step, "INVALID_OPTION", expected("parallel", "a boolean", raw.parallel));
+  }
+  for (const key of ["input", "output"] as const) {
+    if (raw[key] !== undefined && !isStandardSchema(raw[key])) {
+      push(issues, step, "INVALID_OPTION", expected(key, "a Standard Schema (zod, valibot, arktype…)", raw[key]));
+    }
+  }
+  if (raw.cache !== undefined && !isCacheSetting(raw.cache)) {
+    push(issues, step, "INVALID_OPTION", expected("cache", "true, false or { key?(input, ctx), ttl? }", raw.cache));
   }
   if (raw.retry !== undefined) {
     for (const problem of checkRetry(raw.retry)) push(issues, step, "INVALID_OPTION", problem);
@@ -121,6 +147,13 @@ function isInputSpec(value: unknown): boolean {
     if (!ok) return false;
   }
   return true;
+}
+
+function isCacheSetting(value: unknown): boolean {
+  if (typeof value === "boolean") return true;
+  if (typeof value !== "object" || value === null) return false;
+  const { key, ttl } = value as { key?: unknown; ttl?: unknown };
+  return (key === undefined || typeof key === "function") && (ttl === undefined || isPositiveNumber(ttl));
 }
 
 function isName(value: unknown): boolean {

@@ -12,16 +12,57 @@
  * Linear in steps + edges; plans are memoised per definition object.
  */
 
+import { type CachePolicy, resolveCache } from "../cache/policy.js";
 import type { StepDefinition } from "../dsl/step.js";
 import type { AnyWorkflow } from "../dsl/workflow.js";
 import { type DefinitionIssue, WorkflowDefinitionError } from "../errors.js";
 import { type RetryPolicy, resolveRetry } from "../policy/retry.js";
+import type { StandardSchemaV1 } from "../validation/standard-schema.js";
 import { checkStepOptions, checkWorkflowOptions } from "./check-options.js";
 import { analyse, criticalPath, findCycles } from "./graph.js";
 import type { PlannedStep, ResolvedInput, WorkflowPlan } from "./types.js";
 
 const plans = new WeakMap<AnyWorkflow, WorkflowPlan>();
 const NONE: ResolvedInput[] = [];
+
+/**
+ * A sub-workflow step: the sub-workflow must be valid, produce the step's declared
+ * outputs, and get every input it needs from the step's inputs.
+ */
+function checkSubWorkflow(step: StepDefinition, issues: DefinitionIssue[]): void {
+  const sub = step.workflow as AnyWorkflow;
+  let subPlan: WorkflowPlan;
+  try {
+    subPlan = plan(sub);
+  } catch (error) {
+    if (!(error instanceof WorkflowDefinitionError)) throw error;
+    for (const issue of error.issues) {
+      issues.push({ ...issue, message: `Step \`${step.name}\` (sub-workflow \`${sub.name}\`): ${issue.message}` });
+    }
+    return;
+  }
+  const produced = new Set(subPlan.steps.flatMap((s) => s.definition.outputs));
+  for (const output of step.outputs) {
+    if (!produced.has(output)) {
+      issues.push({
+        code: "INVALID_OPTION",
+        message: `Step \`${step.name}\`: output \`${output}\` is not produced by sub-workflow \`${sub.name}\``,
+        steps: [step.name],
+      });
+    }
+  }
+  if (step.inputSchema === undefined) {
+    const given = new Set(step.inputs.map((b) => b.as));
+    const missing = subPlan.requiredInputs.filter((name) => !given.has(name));
+    if (missing.length > 0) {
+      issues.push({
+        code: "INVALID_OPTION",
+        message: `Step \`${step.name}\`: sub-workflow \`${sub.name}\` needs ${missing.map((m) => `\`${m}\``).join(", ")}, which the step's \`inputs\` do not provide`,
+        steps: [step.name],
+      });
+    }
+  }
+}
 
 /** Record that step `i` waits for `dep`, once; a step waiting for itself is a cycle. */
 function addDependency(
@@ -77,6 +118,8 @@ function buildPlan(wf: AnyWorkflow): WorkflowPlan {
       indexOf.set(step.name, i);
     }
   }
+
+  for (const step of definitions) if (step.workflow !== undefined) checkSubWorkflow(step, issues);
 
   const producerOf = new Map<string, number>();
   for (let i = 0; i < n; i++) {
@@ -182,6 +225,7 @@ function buildPlan(wf: AnyWorkflow): WorkflowPlan {
       facts.depth[index]!,
       facts.remaining[index]!,
       definition.retry === undefined ? defaultRetry : resolveRetry(definition.retry, options.maxRetries ?? 0),
+      resolveCache(definition.cache, options.cacheResults),
       definitions,
     );
   }
@@ -199,6 +243,7 @@ class Plan implements WorkflowPlan {
   readonly onError: WorkflowPlan["onError"];
   readonly parallelLimit: number;
   readonly timeout: number | undefined;
+  readonly inputSchema: StandardSchemaV1 | undefined;
   readonly abortGrace: number;
   #order: readonly string[] | undefined;
   #groups: readonly (readonly string[])[] | undefined;
@@ -216,6 +261,7 @@ class Plan implements WorkflowPlan {
     this.onError = wf.options.onError ?? "compensate_all";
     this.parallelLimit = wf.options.parallelLimit ?? 10;
     this.timeout = wf.options.timeout;
+    this.inputSchema = wf.options.input;
     this.abortGrace = wf.options.abortGrace ?? 5_000;
     Object.freeze(this.requiredInputs);
   }
@@ -261,6 +307,7 @@ class Planned implements PlannedStep {
     readonly depth: number,
     readonly remaining: number,
     readonly retry: RetryPolicy,
+    readonly cache: CachePolicy | undefined,
     private readonly all: readonly StepDefinition[],
   ) {
     this.name = definition.name;

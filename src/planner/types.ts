@@ -1,6 +1,8 @@
+import type { CachePolicy } from "../cache/policy.js";
 import type { ErrorPolicy } from "../dsl/options.js";
 import type { StepDefinition } from "../dsl/step.js";
 import type { RetryPolicy } from "../policy/retry.js";
+import type { StandardSchemaV1 } from "../validation/standard-schema.js";
 
 /** Where one value of a step's input comes from. `step` is -1 for the workflow input. */
 export interface ResolvedInput {
@@ -27,6 +29,8 @@ export interface PlannedStep {
   readonly remaining: number;
   readonly retry: RetryPolicy;
   readonly timeout: number | undefined;
+  /** How the step's outputs are cached; undefined: not cached. */
+  readonly cache: CachePolicy | undefined;
 }
 
 /** A validated workflow ready to run: `plan(wf)`. */
@@ -46,6 +50,8 @@ export interface WorkflowPlan {
   readonly onError: ErrorPolicy;
   readonly parallelLimit: number;
   readonly timeout: number | undefined;
+  /** The workflow input schema, if any. */
+  readonly inputSchema: StandardSchemaV1 | undefined;
   /** ms an aborted step may still settle in. */
   readonly abortGrace: number;
 }

@@ -41,7 +41,12 @@ function rankOf(plan: WorkflowPlan): Int32Array {
 export class RunLedger {
   readonly plan: WorkflowPlan;
   readonly executionId: string;
-  readonly workflowInput: Readonly<Record<string, unknown>>;
+  /** The workflow input (after its schema, once validated). */
+  workflowInput: Readonly<Record<string, unknown>>;
+  /** The input schema's verdict is pending (an asynchronous schema): nothing starts yet. */
+  validating = false;
+  /** That pending verdict. */
+  pendingInput: Promise<unknown> | undefined;
   readonly startedAt: number;
   readonly status: StepStatus[];
   readonly outputs: (Readonly<Record<string, unknown>> | undefined)[];
@@ -63,6 +68,10 @@ export class RunLedger {
   readonly #started: Float64Array;
   readonly #finished: Float64Array;
   readonly #errors: (WorkflowError | undefined)[];
+  readonly #cached: Uint8Array;
+  /** Per step: the cache key its outputs were stored under, and a sub-workflow's run handle. */
+  readonly cacheKeys: (string | undefined)[];
+  readonly subRuns: unknown[];
   #exclusive = false;
   #seq = 0;
   #rollback: number[] = [];
@@ -83,6 +92,9 @@ export class RunLedger {
     this.status = new Array<StepStatus>(n).fill("pending");
     this.outputs = new Array(n);
     this.#errors = new Array(n);
+    this.#cached = new Uint8Array(n);
+    this.cacheKeys = new Array(n);
+    this.subRuns = new Array(n);
     this.#attempts = new Int32Array(n);
     this.#started = new Float64Array(n).fill(Number.NaN);
     this.#finished = new Float64Array(n).fill(Number.NaN);
@@ -124,6 +136,21 @@ export class RunLedger {
       delayMs: fields.delayMs,
       durationMs: fields.durationMs,
       status: fields.status,
+      reason: fields.reason,
+      path: undefined,
+    };
+  }
+
+  /**
+   * An event of a sub-workflow run by step `step`: re-stamped into this execution
+   * (its id, its sequence), its workflow, version and timestamp kept, its path prefixed.
+   */
+  forwarded(event: WorkflowEvent, step: string): WorkflowEvent {
+    return {
+      ...event,
+      executionId: this.executionId,
+      seq: ++this.#seq,
+      path: event.path === undefined ? [step] : [step, ...event.path],
     };
   }
 
@@ -180,10 +207,19 @@ export class RunLedger {
     this.status[i] = "retrying";
   }
 
-  /** Step i succeeded: release its dependents (unless the run is halting). */
-  succeeded(i: number, output: Readonly<Record<string, unknown>>): void {
+  /** Step i succeeded (or its outputs came from the cache): release its dependents (unless the run is halting). */
+  succeeded(
+    i: number,
+    output: Readonly<Record<string, unknown>>,
+    cached = false,
+    cacheKey?: string,
+    sub?: unknown,
+  ): void {
     this.#settle(i, "succeeded");
     this.outputs[i] = output;
+    if (cached) this.#cached[i] = 1;
+    this.cacheKeys[i] = cacheKey;
+    this.subRuns[i] = sub;
     this.completed.push(i);
     if (this.halt !== undefined) return;
     for (const d of this.plan.steps[i]!.dependents) {
@@ -222,6 +258,18 @@ export class RunLedger {
     this.#stop({ outcome, policy, error, step: undefined });
   }
 
+  /**
+   * Reopen a finished run to roll it back (a succeeded sub-workflow whose parent is
+   * compensating): every step it completed is compensated, newest first.
+   */
+  reopenForRollback(error: WorkflowError): void {
+    this.halt = { outcome: "failed", policy: "compensate_all", error, step: undefined };
+    this.finishedAt = undefined;
+    // Planned now, not when the workflow actor starts: its initial state is computed
+    // when it is created, and must already see that a rollback is due.
+    this.planRollback();
+  }
+
   /** Fail before any step runs (missing workflow input). */
   reject(error: WorkflowError): void {
     this.#stop({ outcome: "failed", policy: "fail_fast", error, step: undefined });
@@ -229,20 +277,33 @@ export class RunLedger {
 
   /** Nothing in flight and nothing more will start. */
   get quiescent(): boolean {
-    return this.inFlight.size === 0 && (this.halt !== undefined || this.#ready.size === 0);
+    return !this.validating && this.inFlight.size === 0 && (this.halt !== undefined || this.#ready.size === 0);
+  }
+
+  wasCached(i: number): boolean {
+    return this.#cached[i] === 1;
   }
 
   /**
    * Queue the rollback the halt's policy asks for: every succeeded step with a
-   * `compensate`, newest first (a dependent always completes after its dependencies,
-   * so it is always undone before them); or only the failed step's own.
+   * `compensate` (or a sub-workflow), newest first (a dependent always completes after
+   * its dependencies, so it is always undone before them); or only the failed step's
+   * own. A step whose outputs came from the cache did nothing in this execution and is
+   * not compensated; neither is one already compensated.
    */
   planRollback(): void {
     const halt = this.halt;
     if (halt === undefined) return;
-    const hasCompensate = (i: number) => this.plan.steps[i]!.definition.compensate !== undefined;
+    const hasCompensate = (i: number) => {
+      const { definition } = this.plan.steps[i]!;
+      return definition.compensate !== undefined || definition.workflow !== undefined;
+    };
     if (halt.policy === "compensate_all") {
-      this.#rollback = this.completed.filter(hasCompensate).reverse();
+      const undo = (i: number) =>
+        hasCompensate(i) &&
+        !this.wasCached(i) &&
+        (this.status[i] === "succeeded" || this.status[i] === "compensation_failed");
+      this.#rollback = this.completed.filter(undo).reverse();
     } else if (halt.policy === "compensate_failed" && halt.step !== undefined && hasCompensate(halt.step)) {
       this.#rollback = [halt.step];
     }
@@ -309,7 +370,7 @@ export class RunLedger {
         status,
         attempts: this.#attempts[i]!,
         durationMs: this.durationOf(i),
-        cached: false,
+        cached: this.#cached[i] === 1,
         error: this.#errors[i],
       };
       const produced = this.outputs[i];
