@@ -261,10 +261,15 @@ function acceptInput(plan: WorkflowPlan, ledger: RunLedger, value: unknown): voi
   settleInput(plan, ledger, isObject ? value : EMPTY);
 }
 
-/** Freeze the (validated) input and check that every name a step reads is there. */
+/**
+ * Freeze the (validated) input and check that every name a step reads is there —
+ * unless a schema validated it: the schema is then the contract, and a key it leaves
+ * out (an optional one) reads as undefined.
+ */
 function settleInput(plan: WorkflowPlan, ledger: RunLedger, value: unknown): void {
   const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
   ledger.workflowInput = isObject ? freeze(value as Record<string, unknown>, true) : EMPTY;
+  if (plan.inputSchema !== undefined) return;
   const missing = ledger.missingInputs();
   if (missing.length > 0) {
     const names = missing.map((m) => `\`${m}\``).join(", ");

@@ -89,3 +89,11 @@ export type {
   WorkflowStatus,
 } from "./result.js";
 export type { StandardSchemaV1 } from "./validation/standard-schema.js";
+export { toDot } from "./visualize/dot.js";
+export type { GraphEdge, GraphGroup, GraphNode, WorkflowGraph } from "./visualize/graph-model.js";
+export { workflowGraph } from "./visualize/graph-model.js";
+export { toMermaid } from "./visualize/mermaid.js";
+export type { DiagramDirection, DiagramOptions, StatusInput } from "./visualize/options.js";
+export { stepMachineMermaid } from "./visualize/step-chart.js";
+export type { SvgOptions } from "./visualize/svg.js";
+export { toSvg } from "./visualize/svg.js";

@@ -1,0 +1,26 @@
+/** `--input JSON` or `--input @file.json`. */
+
+import { readFileSync } from "node:fs";
+import { CliError } from "./cli-error.js";
+
+export function parseInput(text: string | undefined, fallback: unknown): unknown {
+  if (text === undefined) return fallback ?? {};
+  let json = text;
+  let where = "--input";
+  if (text.startsWith("@")) {
+    where = text.slice(1);
+    try {
+      json = readFileSync(where, "utf8");
+    } catch (error) {
+      throw new CliError(`Could not read the input file ${where}: ${(error as Error).message}`);
+    }
+  }
+  try {
+    return JSON.parse(json);
+  } catch (error) {
+    throw new CliError(
+      `The input in ${where} is not valid JSON: ${(error as Error).message}`,
+      `Pass an object, e.g. --input '{"root": "src"}', or a file with --input @input.json.`,
+    );
+  }
+}

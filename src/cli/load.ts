@@ -1,0 +1,82 @@
+/**
+ * Loading workflows from a user's module (TypeScript through tsx, or JavaScript).
+ * A module offers every exported workflow definition, and may export `defaultInput`
+ * (the input used when `--input` is not given).
+ */
+
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { AnyWorkflow } from "../index.js";
+import { CliError } from "./cli-error.js";
+
+export interface LoadedModule {
+  readonly file: string;
+  readonly workflows: readonly AnyWorkflow[];
+  readonly defaultInput: unknown;
+}
+
+let tsxRegistered = false;
+
+/** Import a workflow module; every export that is a workflow definition counts. */
+export async function loadModule(file: string): Promise<LoadedModule> {
+  const path = resolve(file);
+  if (!existsSync(path))
+    throw new CliError(`No such file: ${file}.`, "Give the path of a .ts or .js module that exports workflows.");
+  if (/\.[cm]?tsx?$/.test(path) && !tsxRegistered) {
+    const { register } = await import("tsx/esm/api");
+    register();
+    tsxRegistered = true;
+  }
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new CliError(
+      `Could not load ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      undefined,
+      error,
+    );
+  }
+  const workflows: AnyWorkflow[] = [];
+  for (const value of Object.values(exports)) {
+    if (isWorkflow(value) && !workflows.includes(value)) workflows.push(value);
+  }
+  if (workflows.length === 0) {
+    throw new CliError(
+      `${file} exports no workflow.`,
+      'Export the definitions built with workflow(…), e.g. `export const myWorkflow = workflow("name")…`.',
+    );
+  }
+  return { file, workflows, defaultInput: exports.defaultInput };
+}
+
+/** Pick the workflow to run: by name, or the only one. */
+export function pickWorkflow(loaded: LoadedModule, name: string | undefined): AnyWorkflow {
+  const names = loaded.workflows.map((wf) => wf.name);
+  if (name === undefined) {
+    if (loaded.workflows.length === 1) return loaded.workflows[0]!;
+    throw new CliError(
+      `${loaded.file} exports ${loaded.workflows.length} workflows (${names.join(", ")}).`,
+      "Choose one with --workflow NAME.",
+    );
+  }
+  const found = loaded.workflows.find((wf) => wf.name === name);
+  if (found === undefined) {
+    throw new CliError(`${loaded.file} has no workflow named \`${name}\`.`, `It exports: ${names.join(", ")}.`);
+  }
+  return found;
+}
+
+/** Duck-typed: a definition from another copy of the library is still a workflow. */
+function isWorkflow(value: unknown): value is AnyWorkflow {
+  const v = value as Partial<AnyWorkflow> | null;
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    typeof v.name === "string" &&
+    typeof v.step === "function" &&
+    Array.isArray(v.steps) &&
+    typeof v.options === "object"
+  );
+}

@@ -1,0 +1,181 @@
+/**
+ * The `rubberduck` command line. Uses only the library's public API.
+ *
+ *   rubberduck run <file> [--workflow NAME] [--input JSON|@file.json] [--parallel-limit N] [--debug] [--json]
+ *   rubberduck graph <file> [--workflow NAME] [--format mermaid|dot|svg] [--out FILE]
+ *   rubberduck list <file>
+ */
+
+import { writeFileSync } from "node:fs";
+import { Command, InvalidArgumentError } from "commander";
+import {
+  type AnyWorkflow,
+  createEngine,
+  plan,
+  serializeError,
+  toDot,
+  toMermaid,
+  toSvg,
+  type WorkflowResult,
+} from "../index.js";
+import { CliError } from "./cli-error.js";
+import { parseInput } from "./input.js";
+import { loadModule, pickWorkflow } from "./load.js";
+import { lineProgress, liveProgress } from "./progress.js";
+
+/** Exit codes: 0 succeeded, 1 failed, 2 bad usage or input, 124 timed out, 130 cancelled. */
+const EXIT = { succeeded: 0, failed: 1, usage: 2, timed_out: 124, cancelled: 130 } as const;
+
+interface RunOptions {
+  workflow?: string;
+  input?: string;
+  parallelLimit?: number;
+  debug?: boolean;
+  json?: boolean;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let debug = argv.includes("--debug");
+  const program = new Command("rubberduck")
+    .description("Run, inspect and draw RubberDuck workflows.")
+    .showHelpAfterError()
+    .exitOverride();
+
+  let code: number = EXIT.succeeded;
+  program
+    .command("run")
+    .description("run a workflow from a TypeScript or JavaScript module")
+    .argument("<file>", "module exporting workflows (and optionally `defaultInput`)")
+    .option("-w, --workflow <name>", "which workflow, when the module exports several")
+    .option("-i, --input <json>", "the input: JSON, or @file.json")
+    .option("-p, --parallel-limit <n>", "maximum steps in flight", positiveInt)
+    .option("--json", "print the WorkflowResult as JSON on stdout")
+    .option("--debug", "show stack traces")
+    .action(async (file: string, options: RunOptions) => {
+      debug = options.debug === true;
+      code = await run(file, options);
+    });
+  program
+    .command("graph")
+    .description("draw a workflow's steps and data flow")
+    .argument("<file>", "module exporting workflows")
+    .option("-w, --workflow <name>", "which workflow, when the module exports several")
+    .option("-f, --format <format>", "mermaid, dot or svg", "mermaid")
+    .option("-o, --out <file>", "write to a file instead of stdout")
+    .action(async (file: string, options: { workflow?: string; format: string; out?: string }) => {
+      const wf = pickWorkflow(await loadModule(file), options.workflow);
+      const render = { mermaid: toMermaid, dot: toDot, svg: toSvg }[options.format];
+      if (render === undefined) throw new CliError(`Unknown format \`${options.format}\`.`, "Use mermaid, dot or svg.");
+      const text = render(wf);
+      if (options.out === undefined) process.stdout.write(text);
+      else writeFileSync(options.out, text);
+    });
+  program
+    .command("list")
+    .description("list a module's workflows")
+    .argument("<file>", "module exporting workflows")
+    .action(async (file: string) => {
+      for (const wf of (await loadModule(file)).workflows) {
+        const p = plan(wf);
+        const description = wf.options.description === undefined ? "" : `  ${wf.options.description}`;
+        process.stdout.write(
+          `${wf.name}@${wf.version}  ${p.steps.length} steps, ${p.groups.length} groups${description}\n`,
+        );
+      }
+    });
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return code;
+  } catch (error) {
+    return reportError(error, debug);
+  }
+}
+
+async function run(file: string, options: RunOptions): Promise<number> {
+  const loaded = await loadModule(file);
+  let wf: AnyWorkflow = pickWorkflow(loaded, options.workflow);
+  if (options.parallelLimit !== undefined) wf = wf.with({ parallelLimit: options.parallelLimit });
+  const input = parseInput(options.input, loaded.defaultInput);
+  const p = plan(wf);
+
+  const engine = createEngine({ workflows: [wf] });
+  const run = engine.start(wf, input as Record<string, unknown>);
+  const tty = process.stderr.isTTY === true && !options.json && process.env.RUBBERDUCK_PROGRESS !== "lines";
+  const progress = tty ? liveProgress(p, process.stderr) : lineProgress((line) => process.stderr.write(`${line}\n`));
+  run.events.subscribe((event) => progress.event(event));
+
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT.cancelled);
+    process.stderr.write(
+      "\nCancelling: in-flight steps are aborted and the rollback runs (Ctrl-C again to quit now)\n",
+    );
+    run.cancel("interrupted (SIGINT)");
+  };
+  process.on("SIGINT", onSigint);
+  // A step waiting on a promise holds no handle of its own: keep the process alive
+  // until the run ends (and for Ctrl-C to reach it).
+  const keepAlive = setInterval(() => {}, 60_000);
+  let result: WorkflowResult;
+  try {
+    result = await run.result;
+  } finally {
+    clearInterval(keepAlive);
+    process.off("SIGINT", onSigint);
+    progress.stop();
+  }
+
+  if (options.json) process.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
+  else if (result.status === "succeeded") printOutputs(result, p);
+  if (result.status !== "succeeded") printFailure(result, options.debug === true);
+  return EXIT[result.status];
+}
+
+/** Print the outputs of the final steps (those nothing depends on): strings as they are. */
+function printOutputs(result: WorkflowResult, p: ReturnType<typeof plan>): void {
+  for (const step of p.steps) {
+    if (step.dependents.length > 0) continue;
+    for (const name of step.definition.outputs) {
+      const value = result.output[name];
+      process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
+    }
+  }
+}
+
+function printFailure(result: WorkflowResult, debug: boolean): void {
+  const error = result.error!;
+  const where = error.step === undefined ? "" : ` at step \`${error.step}\``;
+  const lines = [`\n✗ ${result.workflow}@${result.version} ${result.status}${where}: ${error.message}`];
+  const { compensated, failed } = result.compensation;
+  if (compensated.length > 0) lines.push(`  compensated, in order: ${compensated.join(", ")}`);
+  if (failed.length > 0)
+    lines.push(`  compensation failed: ${failed.map((f) => `${f.step} (${f.error.message})`).join(", ")}`);
+  if (compensated.length === 0 && failed.length === 0) lines.push("  nothing to compensate");
+  if (debug && error.stack !== undefined) lines.push(error.stack);
+  process.stderr.write(`${lines.join("\n")}\n`);
+}
+
+function reportError(error: unknown, debug: boolean): number {
+  const e = error as { code?: string; exitCode?: number; message?: string };
+  if (typeof e.code === "string" && e.code.startsWith("commander.")) {
+    // commander printed its own message (and help); --help and --version exit 0.
+    return e.exitCode === 0 ? EXIT.succeeded : EXIT.usage;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const hint = error instanceof CliError && error.hint !== undefined ? ` ${error.hint}` : "";
+  process.stderr.write(`rubberduck: ${message}${hint}\n`);
+  if (debug && error instanceof Error) process.stderr.write(`${error.stack ?? ""}\n`);
+  return EXIT.usage;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected an integer >= 1");
+  return n;
+}
+
+function toJson(result: WorkflowResult): unknown {
+  return JSON.parse(JSON.stringify(result, (_key, value) => (value instanceof Error ? serializeError(value) : value)));
+}

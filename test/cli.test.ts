@@ -1,0 +1,184 @@
+/**
+ * The rubberduck binary, run as a child process: output on a pipe and on a terminal,
+ * exit codes, bad input, and Ctrl-C cancelling with compensation.
+ */
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = new URL("..", import.meta.url).pathname;
+const bin = join(root, "bin", "rubberduck.js");
+
+function cli(args: string[], options: { env?: Record<string, string> } = {}) {
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, ...options.env, FORCE_COLOR: "0" },
+    timeout: 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const git = (repo: string, ...args: string[]) => execFileSync("git", args, { cwd: repo, encoding: "utf8" }).trim();
+
+function tempRepo(): string {
+  const repo = mkdtempSync(join(tmpdir(), "rubberduck-cli-test-"));
+  git(repo, "init", "-q", "-b", "main");
+  git(repo, "config", "user.email", "test@example.com");
+  git(repo, "config", "user.name", "test");
+  writeFileSync(join(repo, "README.md"), "before\n");
+  git(repo, "add", "README.md");
+  git(repo, "commit", "-q", "-m", "Initial commit");
+  return repo;
+}
+
+const snapshotOf = (repo: string) => ({
+  files: readdirSync(repo, { recursive: true })
+    .map(String)
+    .filter((f) => !f.startsWith(".git"))
+    .sort(),
+  log: git(repo, "log", "--format=%H %s"),
+  tags: git(repo, "tag"),
+  status: git(repo, "status", "--porcelain"),
+  locked: existsSync(join(repo, ".git", "rubberduck.lock")),
+});
+
+describe("rubberduck CLI", () => {
+  it("list: the workflows of a module", () => {
+    const { code, stdout } = cli(["list", "examples/codegen-transaction.ts"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^code_generation_transaction@1\.0\.0 {2}6 steps, 6 groups {2}Generate/);
+  });
+
+  it("run without a terminal: one line per event on stderr, the final outputs on stdout, exit 0", () => {
+    const { code, stdout, stderr } = cli(["run", "examples/generate-docs.ts", "--input", '{"root": "src/engine"}']);
+    expect(code).toBe(0);
+    expect(stdout).toContain("# API");
+    expect(stdout).toContain("**createEngine** (function)");
+    const lines = stderr.trim().split("\n");
+    expect(lines[0]).toMatch(/^\[\+ *\d+ ms\] workflow\.started/);
+    expect(lines.some((l) => /step\.succeeded +analyze_code \(attempt 1, \d+ ms\)/.test(l))).toBe(true);
+    expect(lines.at(-1)).toMatch(/workflow\.succeeded/);
+  });
+
+  it("run --json prints the WorkflowResult", () => {
+    const { code, stdout } = cli(["run", "examples/generate-docs.ts", "--json", "--input", '{"root": "src/cache"}']);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.status).toBe("succeeded");
+    expect(result.steps.generate_docs.status).toBe("succeeded");
+    expect(result.output.documentation).toContain("memoryCache");
+  });
+
+  it("run on a terminal: a live table of steps redrawn in place", () => {
+    const out = spawnSync("script", ["-qec", `${process.execPath} ${bin} run examples/generate-docs.ts`, "/dev/null"], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, COLUMNS: "120", LINES: "40" },
+      timeout: 60_000,
+    });
+    expect(out.status).toBe(0);
+    expect(out.stdout).toContain("\x1b[2K"); // lines cleared and redrawn
+    const ESC = "\u001b";
+    expect(out.stdout).toMatch(new RegExp(`${ESC}\\[\\d+F`)); // cursor moved up to redraw
+    expect(out.stdout).toMatch(new RegExp(`✓ succeeded +${ESC}\\[0m analyze_code`));
+    expect(out.stdout).toContain("generate_documentation@1.0.0 succeeded");
+  });
+
+  it("the transaction with an injected failure exits non-zero and leaves the repository exactly as before", () => {
+    const repo = tempRepo();
+    const before = snapshotOf(repo);
+    const { code, stderr } = cli([
+      "run",
+      "examples/codegen-transaction.ts",
+      "--input",
+      JSON.stringify({ repo, module: "billing", failAt: "release_reservation" }),
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toContain("failed at step `release_reservation`");
+    expect(stderr).toContain("compensated, in order: tag_release, commit_code, generate_code, reserve_resources");
+    expect(snapshotOf(repo)).toEqual(before);
+  });
+
+  it("a broken template fails validation and is rolled back; a valid one commits", () => {
+    const repo = tempRepo();
+    const before = snapshotOf(repo);
+    const broken = cli([
+      "run",
+      "examples/codegen-transaction.ts",
+      "--input",
+      JSON.stringify({ repo, template: "broken" }),
+    ]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain(
+      "failed at step `validate_code`: Step `validate_code` failed: the generated code does not type-check",
+    );
+    expect(snapshotOf(repo)).toEqual(before);
+
+    const ok = cli(["run", "examples/codegen-transaction.ts", "--input", JSON.stringify({ repo })]);
+    expect(ok.code).toBe(0);
+    const after = snapshotOf(repo);
+    expect(after.files).toEqual(["README.md", "src", "src/user_profile.ts"]);
+    expect(after.log.split("\n")[0]).toMatch(/Add user_profile \(generated\)$/);
+    expect(after.tags).toBe("codegen/user_profile");
+    expect(after.locked).toBe(false);
+  });
+
+  it.each([
+    [["run", "examples/nope.ts"], /^rubberduck: No such file: examples\/nope\.ts\. Give the path/],
+    [
+      ["run", "examples/generate-docs.ts", "--workflow", "other"],
+      /has no workflow named `other`\. It exports: generate_documentation\.\n$/,
+    ],
+    [["run", "examples/generate-docs.ts", "--input", "{not json"], /is not valid JSON: .+ Pass an object/],
+    [
+      ["run", "examples/generate-docs.ts", "--parallel-limit", "0"],
+      /option '-p, --parallel-limit <n>' argument '0' is invalid/,
+    ],
+    [["graph", "examples/generate-docs.ts", "--format", "png"], /Unknown format `png`\. Use mermaid, dot or svg\./],
+  ])("bad input %j: one paragraph, exit 2, no stack trace", (args, message) => {
+    const { code, stderr } = cli(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/\n +at /);
+  });
+
+  it("input that fails the workflow's schema: the issues, exit 1, no stack trace", () => {
+    const { code, stderr } = cli(["run", "examples/codegen-transaction.ts", "--input", '{"module": "Bad-Name"}']);
+    expect(code).toBe(1);
+    expect(stderr).toContain("input is invalid: module: a module name is lower_snake_case");
+    expect(stderr).not.toMatch(/\n +at /);
+  });
+
+  it("--debug shows the stack trace", () => {
+    const { stderr } = cli(["run", "examples/nope.ts", "--debug"]);
+    expect(stderr).toMatch(/\n +at /);
+  });
+
+  it("Ctrl-C (SIGINT) cancels the run, compensation runs, exit 130", async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), "rubberduck-sigint-")), "marker.txt");
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [bin, "run", "test/fixtures/cli-slow.ts", "--input", JSON.stringify({ marker })],
+      { cwd: root, env: { ...process.env, FORCE_COLOR: "0" } },
+    );
+    let stderr = "";
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await new Promise<void>((resolve) => {
+      child.stderr!.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/step\.started +wait/.test(stderr)) resolve();
+      });
+    });
+    expect(existsSync(marker)).toBe(true);
+    child.kill("SIGINT");
+    const code = await exited;
+    expect(code).toBe(130);
+    expect(stderr).toContain("Cancelling");
+    expect(stderr).toMatch(/step\.compensated +touch/);
+    expect(stderr).toContain("slow@1.0.0 cancelled");
+    expect(existsSync(marker)).toBe(false);
+  });
+});
