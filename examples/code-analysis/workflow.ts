@@ -7,6 +7,7 @@ import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { workflow } from "../../src/index.js";
 import { type Finding, parseFile, securityFindings, semanticFindings, styleFindings } from "./analyzers.js";
+import { type LlmInsights, providerFromEnv } from "./llm.js";
 
 const SOURCE = /\.(ts|tsx|js|mjs)$/;
 
@@ -52,19 +53,54 @@ export const codeAnalysis = workflow<{ root: string }>("code_analysis", {
     outputs: ["style_issues"],
     run: ({ ast_trees }) => ({ style_issues: styleFindings(ast_trees) }),
   })
+  .step("llm_review", {
+    inputs: ["semantic_issues", "security_issues"],
+    outputs: ["llm_insights"],
+    timeout: 30_000,
+    retry: { maxAttempts: 2, baseDelay: 1_000 },
+    run: async ({ semantic_issues, security_issues }, ctx): Promise<{ llm_insights: LlmInsights }> => {
+      const provider = providerFromEnv();
+      if (provider === undefined) {
+        return {
+          llm_insights: {
+            provider: undefined,
+            skipped: "no LLM provider configured (set RUBBERDUCK_LLM_URL)",
+            review: undefined,
+          },
+        };
+      }
+      const findings = [...security_issues, ...semantic_issues].slice(0, 50);
+      const prompt = `Review these static-analysis findings and name the three most important fixes:\n${findings
+        .map((f) => `${f.file}:${f.line} ${f.rule} ${f.message}`)
+        .join("\n")}`;
+      return {
+        llm_insights: {
+          provider: provider.name,
+          skipped: undefined,
+          review: await provider.review(prompt, ctx.signal),
+        },
+      };
+    },
+  })
   .step("generate_report", {
-    inputs: ["root", "file_paths", "semantic_issues", "security_issues", "style_issues"],
+    inputs: ["root", "file_paths", "semantic_issues", "security_issues", "style_issues", "llm_insights"],
     outputs: ["analysis_report"],
-    run: ({ root, file_paths, semantic_issues, security_issues, style_issues }) => ({
-      analysis_report: report(root, file_paths.length, {
-        Semantic: semantic_issues,
-        Security: security_issues,
-        Style: style_issues,
-      }),
+    run: ({ root, file_paths, semantic_issues, security_issues, style_issues, llm_insights }) => ({
+      analysis_report: report(
+        root,
+        file_paths.length,
+        { Semantic: semantic_issues, Security: security_issues, Style: style_issues },
+        llm_insights,
+      ),
     }),
   });
 
-function report(root: string, fileCount: number, sections: Record<string, readonly Finding[]>): string {
+function report(
+  root: string,
+  fileCount: number,
+  sections: Record<string, readonly Finding[]>,
+  llm: LlmInsights,
+): string {
   const total = Object.values(sections).reduce((n, s) => n + s.length, 0);
   const lines = [`# Code analysis of \`${root}\``, "", `${fileCount} files, ${total} findings.`, ""];
   for (const [title, findings] of Object.entries(sections)) {
@@ -78,5 +114,6 @@ function report(root: string, fileCount: number, sections: Record<string, readon
     if (findings.length > 15) lines.push(`  - … and ${findings.length - 15} more`);
     lines.push("");
   }
+  lines.push("## LLM review", "", llm.review ?? `Skipped: ${llm.skipped}.`, "");
   return lines.join("\n");
 }
