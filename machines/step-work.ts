@@ -20,6 +20,7 @@ import {
   type WorkflowError,
 } from "../src/errors.js";
 import type { PlannedStep } from "../src/planner/types.js";
+import type { AttemptInfo } from "../src/telemetry/telemetry.js";
 import { validate } from "../src/validation/standard-schema.js";
 import type { AttemptSignal } from "./attempt-signal.js";
 
@@ -69,7 +70,12 @@ export interface AttemptInput {
   readonly subWorkflows: SubWorkflowRunner | undefined;
   /** The step's actor (the parent of a sub-workflow's actor). */
   readonly self: AnyActorRef;
+  /** Wraps the step's own code (telemetry context), when the execution has one. */
+  readonly instrument: Instrument | undefined;
 }
+
+/** Runs step code inside a context (see Telemetry.instrument). */
+export type Instrument = <T>(attempt: AttemptInfo, run: () => T) => T;
 
 export interface AttemptOutcome {
   readonly output: Readonly<Record<string, unknown>>;
@@ -89,6 +95,7 @@ export interface CompensationInput {
   readonly sub: unknown;
   readonly subWorkflows: SubWorkflowRunner | undefined;
   readonly self: AnyActorRef;
+  readonly instrument: Instrument | undefined;
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -123,7 +130,8 @@ export async function runAttempt(attempt: AttemptInput): Promise<AttemptOutcome>
       value = run.output;
       sub = run.handle;
     } else {
-      value = await definition.run!(input, ctx);
+      const call = () => definition.run!(input, ctx);
+      value = await (attempt.instrument === undefined ? call() : attempt.instrument(infoOf(ctx, "run"), call));
     }
     let output = pickOutputs(step, value);
     if (definition.outputSchema !== undefined) {
@@ -146,6 +154,7 @@ export async function runCompensation({
   sub,
   subWorkflows,
   self,
+  instrument,
 }: CompensationInput): Promise<void> {
   await undefined;
   try {
@@ -156,10 +165,22 @@ export async function runCompensation({
       }
       return;
     }
-    await step.definition.compensate!(ctx, cause);
+    const call = () => step.definition.compensate!(ctx, cause);
+    await (instrument === undefined ? call() : instrument(infoOf(ctx, "compensate"), call));
   } catch (thrown) {
     throw toWorkflowError(thrown, step.name);
   }
+}
+
+function infoOf(ctx: StepContext, kind: AttemptInfo["kind"]): AttemptInfo {
+  return {
+    executionId: ctx.executionId,
+    workflow: ctx.workflow,
+    step: ctx.step,
+    attempt: ctx.attempt,
+    kind,
+    path: undefined,
+  };
 }
 
 /** The step's cache key, or undefined (and a bypass event) when the input cannot be hashed. */

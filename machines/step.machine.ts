@@ -47,6 +47,7 @@ import type { AbortStepEvent, SettledReport, StepReport } from "./protocol.js";
 import {
   type AttemptOutcome,
   type CacheAccess,
+  type Instrument,
   runAttempt,
   runCompensation,
   type SubWorkflowRunner,
@@ -64,6 +65,8 @@ export interface ExecutionScope {
   readonly cache: CacheAccess | undefined;
   /** Runs sub-workflow steps (provided by the workflow actor). */
   readonly subWorkflows: SubWorkflowRunner | undefined;
+  /** Wraps step code in a telemetry context, when the execution has telemetry. */
+  readonly instrument: Instrument | undefined;
 }
 
 export interface StepActorInput {
@@ -135,9 +138,14 @@ interface StepSnapshotBase {
   readonly value: StepState;
   /** For inspection: which step, which attempt. */
   readonly context: { readonly step: string; readonly attempt: number };
-  /** @internal */
-  readonly runtime: Runtime;
 }
+
+/**
+ * Each step actor's bookkeeping, outside its snapshot: snapshots stay small plain data
+ * for the inspector and for persistence.
+ */
+const runtimes = new WeakMap<object, Runtime>();
+const runtimeOf = (scope: Scope): Runtime => runtimes.get(scope.self)!;
 
 /** The step actor's snapshot: its named state is `value`; its settled report is `output`. */
 export type StepSnapshot = StepSnapshotBase &
@@ -169,17 +177,18 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
       abortReason: undefined,
       pending: false,
     };
+    runtimes.set(scope.self, runtime);
     const value: StepState = input.mode === "compensate" ? "compensating" : "running";
     return snapshot(value, runtime, "active", undefined);
   },
 
   start: (state, scope) => {
-    if (state.status === "active") begin(state.runtime, scope);
+    if (state.status === "active") begin(runtimeOf(scope), scope);
   },
 
   transition: (state, event, scope) => {
     if (state.status !== "active") return state;
-    const runtime = state.runtime;
+    const runtime = runtimeOf(scope);
     switch (event.type) {
       case "SETTLED":
         if (!runtime.pending || event.attempt !== runtime.attempt) return state;
@@ -269,6 +278,7 @@ function begin(runtime: Runtime, scope: Scope): void {
           sub: input.sub,
           subWorkflows: input.scope.subWorkflows,
           self: scope.self,
+          instrument: input.scope.instrument,
         })
       : runAttempt({
           step: input.step,
@@ -278,6 +288,7 @@ function begin(runtime: Runtime, scope: Scope): void {
           cache: input.step.cache === undefined ? undefined : input.scope.cache,
           subWorkflows: input.scope.subWorkflows,
           self: scope.self,
+          instrument: input.scope.instrument,
         });
   const live = () => runtime.pending && runtime.attempt === attempt && scope.self.getSnapshot().status === "active";
   work.then(
@@ -291,8 +302,8 @@ function begin(runtime: Runtime, scope: Scope): void {
   );
 }
 
-function settleRun(state: StepSnapshot, event: SettledEvent, scope: Scope): StepSnapshot {
-  const runtime = state.runtime;
+function settleRun(_state: StepSnapshot, event: SettledEvent, scope: Scope): StepSnapshot {
+  const runtime = runtimeOf(scope);
   const { step } = runtime.input;
   clear(runtime, "timeout");
   if (event.ok) {
@@ -334,7 +345,7 @@ function settleRun(state: StepSnapshot, event: SettledEvent, scope: Scope): Step
 }
 
 function settleCompensation(state: StepSnapshot, event: SettledEvent, scope: Scope): StepSnapshot {
-  const runtime = state.runtime;
+  const runtime = runtimeOf(scope);
   const { step } = runtime.input;
   clear(runtime, "timeout");
   if (event.ok)
@@ -440,7 +451,6 @@ function snapshot(
     context: { step: runtime.input.step.name, attempt: runtime.attempt },
     output,
     error: undefined,
-    runtime,
   } as StepSnapshot;
 }
 

@@ -47,7 +47,7 @@ import { validate } from "../src/validation/standard-schema.js";
 import type { AttemptSignal } from "./attempt-signal.js";
 import type { CancelEvent, SettledReport, StepDoneEvent, StepReport } from "./protocol.js";
 import { type ExecutionScope, type StepActorInput, stepLogic } from "./step.machine.js";
-import type { CacheAccess, SubWorkflowRunner } from "./step-work.js";
+import type { CacheAccess, Instrument, SubWorkflowRunner } from "./step-work.js";
 
 type StepActorRef = ActorRefFrom<typeof stepLogic>;
 
@@ -68,6 +68,8 @@ export interface RunRequestOptions {
   listening?: () => boolean;
   /** Where cached step outputs live; without one, nothing is cached. */
   cache?: CacheStore;
+  /** Runs each piece of step code inside a context (telemetry). */
+  instrument?: Instrument;
 }
 
 /**
@@ -134,6 +136,7 @@ function createContext(plan: WorkflowPlan, raw: unknown): WorkflowMachineContext
     random: options.random ?? Math.random,
     cache,
     subWorkflows: subWorkflowRunner(context, options),
+    instrument: options.instrument,
   };
   (context as { scope: ExecutionScope }).scope = scope;
   return context;
@@ -162,6 +165,7 @@ function subWorkflowRunner(context: WorkflowMachineContext, options: RunRequestO
             if (sink.listening === undefined || sink.listening()) sink.onEvent!(ledger.forwarded(event, step.name));
             else ledger.skipEvent();
           };
+    const outer = options.instrument;
     return new RunRequest<unknown>(input, {
       executionId: `${ledger.executionId}/${step.name}`,
       now: options.now,
@@ -169,6 +173,12 @@ function subWorkflowRunner(context: WorkflowMachineContext, options: RunRequestO
       cache: options.cache,
       onEvent: forward,
       listening: sink?.listening,
+      // The sub-workflow's step code runs in the outer execution's context, under its path.
+      instrument:
+        outer === undefined
+          ? undefined
+          : (info, run) =>
+              outer({ ...info, executionId: ledger.executionId, path: [step.name, ...(info.path ?? [])] }, run),
     });
   };
   const runActor = (step: PlannedStep, request: RunRequest<unknown>, parent: AnyActorRef, signal: AttemptSignal) =>

@@ -88,6 +88,9 @@ export type {
   WorkflowResultBase,
   WorkflowStatus,
 } from "./result.js";
+export type { AttemptMetrics, StepMetrics, WorkflowMetrics } from "./telemetry/metrics.js";
+export type { AttemptInfo, Telemetry } from "./telemetry/telemetry.js";
+export type { TraceEntry, TraceEvent, TraceFooter, TraceHeader, TraceLine } from "./telemetry/trace.js";
 export type { StandardSchemaV1 } from "./validation/standard-schema.js";
 export { toDot } from "./visualize/dot.js";
 export type { GraphEdge, GraphGroup, GraphNode, WorkflowGraph } from "./visualize/graph-model.js";

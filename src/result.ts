@@ -1,4 +1,6 @@
 import type { WorkflowError } from "./errors.js";
+import type { WorkflowMetrics } from "./telemetry/metrics.js";
+import type { TraceEntry } from "./telemetry/trace.js";
 
 /** How an execution ended. */
 export type WorkflowStatus = "succeeded" | "failed" | "cancelled" | "timed_out";
@@ -46,6 +48,10 @@ export interface WorkflowResultBase<StepName extends string = string> {
   readonly compensation: CompensationSummary;
   /** Every step failure, in the order they happened (several under `onError: "continue"`). */
   readonly errors: readonly WorkflowError[];
+  /** Durations, queue waits, attempts, the critical path as run, parallelism achieved. */
+  readonly metrics: WorkflowMetrics;
+  /** With `debug: true`: every event and actor state transition, in order. */
+  readonly trace?: readonly TraceEntry[];
   readonly startedAt: number;
   readonly finishedAt: number;
   readonly durationMs: number;

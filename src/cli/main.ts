@@ -12,7 +12,10 @@ import {
   type AnyWorkflow,
   createEngine,
   plan,
+  type StepStatus,
   serializeError,
+  type TraceFooter,
+  type TraceHeader,
   toDot,
   toMermaid,
   toSvg,
@@ -20,6 +23,7 @@ import {
 } from "../index.js";
 import { CliError } from "./cli-error.js";
 import { parseInput } from "./input.js";
+import { startInspector } from "./inspector.js";
 import { loadModule, pickWorkflow } from "./load.js";
 import { lineProgress, liveProgress } from "./progress.js";
 
@@ -32,6 +36,8 @@ interface RunOptions {
   parallelLimit?: number;
   debug?: boolean;
   json?: boolean;
+  traceFile?: string;
+  inspect?: number | true;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -50,6 +56,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("-i, --input <json>", "the input: JSON, or @file.json")
     .option("-p, --parallel-limit <n>", "maximum steps in flight", positiveInt)
     .option("--json", "print the WorkflowResult as JSON on stdout")
+    .option("--trace-file <file>", "write the execution trace (every event and actor state) as JSON lines")
+    .option("--inspect [port]", "serve the Stately inspector on loopback and connect the run to it", positiveInt)
     .option("--debug", "show stack traces")
     .action(async (file: string, options: RunOptions) => {
       debug = options.debug === true;
@@ -99,8 +107,11 @@ async function run(file: string, options: RunOptions): Promise<number> {
   const input = parseInput(options.input, loaded.defaultInput);
   const p = plan(wf);
 
-  const engine = createEngine({ workflows: [wf] });
-  const run = engine.start(wf, input as Record<string, unknown>);
+  const inspector =
+    options.inspect === undefined ? undefined : await startInspector(options.inspect === true ? 4242 : options.inspect);
+  if (inspector !== undefined) process.stderr.write(`Inspect this run at ${inspector.url}\n`);
+  const engine = createEngine({ workflows: [wf], ...(inspector === undefined ? {} : { inspect: inspector.inspect }) });
+  const run = engine.start(wf, input as Record<string, unknown>, { debug: options.traceFile !== undefined });
   const tty = process.stderr.isTTY === true && !options.json && process.env.RUBBERDUCK_PROGRESS !== "lines";
   const progress = tty ? liveProgress(p, process.stderr) : lineProgress((line) => process.stderr.write(`${line}\n`));
   run.events.subscribe((event) => progress.event(event));
@@ -126,8 +137,14 @@ async function run(file: string, options: RunOptions): Promise<number> {
     process.off("SIGINT", onSigint);
     progress.stop();
   }
+  if (options.traceFile !== undefined) writeTrace(options.traceFile, wf, result);
+  if (inspector !== undefined) {
+    // Let the last events reach the inspector before closing the connection.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    inspector.stop();
+  }
 
-  if (options.json) process.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify(toJson({ ...result, trace: undefined }), null, 2)}\n`);
   else if (result.status === "succeeded") printOutputs(result, p);
   if (result.status !== "succeeded") printFailure(result, options.debug === true);
   return EXIT[result.status];
@@ -174,6 +191,41 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected an integer >= 1");
   return n;
+}
+
+/** The trace file: a header (the DAG), every trace entry, a footer (the outcome), as JSON lines. */
+function writeTrace(file: string, wf: AnyWorkflow, result: WorkflowResult): void {
+  const p = plan(wf);
+  const header: TraceHeader = {
+    kind: "run",
+    executionId: result.executionId,
+    workflow: result.workflow,
+    version: result.version,
+    description: wf.options.description,
+    startedAt: result.startedAt,
+    steps: p.steps.map((s) => ({
+      name: s.name,
+      dependencies: s.dependencies,
+      depth: s.depth,
+      outputs: s.definition.outputs,
+    })),
+  };
+  const steps: Record<string, { status: StepStatus; attempts: number }> = {};
+  for (const [name, step] of Object.entries(result.steps))
+    steps[name] = { status: step.status, attempts: step.attempts };
+  const footer: TraceFooter = {
+    kind: "result",
+    status: result.status,
+    finishedAt: result.finishedAt,
+    error: result.error === undefined ? undefined : serializeError(result.error),
+    steps,
+    compensation: {
+      compensated: result.compensation.compensated,
+      failed: result.compensation.failed.map((f) => f.step),
+    },
+  };
+  const lines = [header, ...(result.trace ?? []), footer].map((line) => JSON.stringify(line));
+  writeFileSync(file, `${lines.join("\n")}\n`);
 }
 
 function toJson(result: WorkflowResult): unknown {

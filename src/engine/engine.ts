@@ -5,12 +5,14 @@
 import { nanoid } from "nanoid";
 import { type Observable, Subject } from "rxjs";
 import type { InspectionEvent, Observer } from "xstate";
+import type { Instrument } from "../../machines/step-work.js";
 import { toMachine } from "../../machines/workflow.machine.js";
 import { memoryCache } from "../cache/memory.js";
 import type { CacheStore } from "../cache/store.js";
 import type { AnyWorkflow, InputOf, ResultOf } from "../dsl/workflow.js";
 import type { WorkflowEvent } from "../events.js";
 import type { WorkflowResult } from "../result.js";
+import type { Telemetry } from "../telemetry/telemetry.js";
 import { type Clock, systemClock } from "./clock.js";
 import { type ExecutionStatus, startExecution, type WorkflowRun } from "./execution.js";
 import { WorkflowRegistry } from "./registry.js";
@@ -30,6 +32,12 @@ export interface EngineOptions {
   /** How many finished executions `getStatus` still knows. @default 1000 */
   historyLimit?: number;
   /**
+   * Telemetry backends (e.g. `openTelemetry({ tracer, meter })` from
+   * `@rubberduck/workflows/opentelemetry`): they see every event of every execution,
+   * and run step code in their context.
+   */
+  telemetry?: Telemetry | readonly Telemetry[];
+  /**
    * Where cached step outputs live (steps with `cache`, workflows with `cacheResults`).
    * @default an in-memory LRU of 1,000 entries on the engine's clock
    */
@@ -45,6 +53,8 @@ export interface ExecuteOptions {
   version?: string;
   /** @default a nanoid */
   executionId?: string;
+  /** Put the ordered trace of every event and actor state transition in `result.trace`. */
+  debug?: boolean;
 }
 
 export interface Engine {
@@ -80,6 +90,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const random = options.random ?? Math.random;
   const historyLimit = options.historyLimit ?? 1000;
   const cache = options.cache ?? memoryCache({ now: clock.now });
+  const telemetry: readonly Telemetry[] =
+    options.telemetry === undefined
+      ? []
+      : Array.isArray(options.telemetry)
+        ? options.telemetry
+        : [options.telemetry as Telemetry];
+  const instrument = combineInstruments(telemetry);
   const events = new Subject<WorkflowEvent>();
   const live = new Map<string, WorkflowRun>();
   const finished = new Map<string, ExecutionStatus>();
@@ -95,8 +112,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
       inspect: combineInspectors(options.inspect, execOptions.inspect),
       signal: execOptions.signal,
       cache,
-      onEvent: (event) => events.next(event),
-      listening: () => events.observed,
+      instrument,
+      debug: execOptions.debug === true,
+      onEvent: (event) => {
+        for (const t of telemetry) t.onEvent(event);
+        events.next(event);
+      },
+      listening: () => telemetry.length > 0 || events.observed,
       onEnd: (ended) => {
         live.delete(ended.id);
         finished.set(ended.id, ended.status());
@@ -116,6 +138,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
       start(target, input, execOptions).result) as Engine["execute"],
     getStatus: (id) => live.get(id)?.status() ?? finished.get(id),
   };
+}
+
+/** One wrapper running step code inside every telemetry backend's context. */
+function combineInstruments(telemetry: readonly Telemetry[]): Instrument | undefined {
+  const wrappers = telemetry.flatMap((t) => (t.instrument === undefined ? [] : [t.instrument.bind(t)]));
+  if (wrappers.length === 0) return undefined;
+  return (info, run) => wrappers.reduceRight<typeof run>((inner, wrap) => () => wrap(info, inner), run)();
 }
 
 function combineInspectors(

@@ -4,6 +4,7 @@
 
 import { type Observable, Subject } from "rxjs";
 import { createActor, type InspectionEvent, type Observer } from "xstate";
+import type { Instrument } from "../../machines/step-work.js";
 import {
   RunRequest,
   type WorkflowActorRef,
@@ -14,6 +15,7 @@ import type { CacheStore } from "../cache/store.js";
 import type { WorkflowEvent } from "../events.js";
 import type { StepStatus, WorkflowResult, WorkflowStatus } from "../result.js";
 import type { Clock } from "./clock.js";
+import { traceRecorder } from "./trace-recorder.js";
 
 /** Where an execution is now: `engine.getStatus(id)` and `run.status()`. */
 export interface ExecutionStatus {
@@ -58,6 +60,9 @@ export interface ExecutionOptions {
   readonly inspect: ((event: InspectionEvent) => void) | undefined;
   readonly signal: AbortSignal | undefined;
   readonly cache: CacheStore | undefined;
+  readonly instrument: Instrument | undefined;
+  /** Record the debug trace into the result. */
+  readonly debug: boolean;
   /** Engine-wide consumers of events (engine.events). */
   readonly onEvent: (event: WorkflowEvent) => void;
   readonly listening: () => boolean;
@@ -66,28 +71,42 @@ export interface ExecutionOptions {
 
 export function startExecution(machine: WorkflowMachine, input: unknown, options: ExecutionOptions): WorkflowRun {
   const subject = new Subject<WorkflowEvent>();
+  const recorder = options.debug ? traceRecorder(options.clock.now) : undefined;
   const request = new RunRequest(input, {
     executionId: options.executionId,
     now: options.clock.now,
     random: options.random,
     onEvent: (event) => {
+      recorder?.onEvent(event);
       subject.next(event);
       options.onEvent(event);
     },
-    listening: () => subject.observed || options.listening(),
+    listening: () => recorder !== undefined || subject.observed || options.listening(),
     cache: options.cache,
+    instrument: options.instrument,
   });
+  const inspect =
+    recorder === undefined
+      ? options.inspect
+      : options.inspect === undefined
+        ? recorder.inspect
+        : (event: InspectionEvent) => {
+            recorder.inspect(event);
+            options.inspect!(event);
+          };
   const actor = createActor(machine, {
     input: request,
     clock: { setTimeout: options.clock.setTimeout, clearTimeout: options.clock.clearTimeout } as never,
-    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+    ...(inspect === undefined ? {} : { inspect }),
   });
 
   let onAbort: (() => void) | undefined;
   const result = new Promise<WorkflowResult>((resolve, reject) => {
     const observer: Observer<WorkflowSnapshot> = {
       next: (snapshot) => {
-        if (snapshot.status === "done") resolve(snapshot.output);
+        if (snapshot.status === "done") {
+          resolve(recorder === undefined ? snapshot.output : { ...snapshot.output, trace: recorder.entries });
+        }
       },
       error: (error) => reject(error),
     };

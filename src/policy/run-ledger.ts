@@ -14,6 +14,7 @@ import type { WorkflowError } from "../errors.js";
 import type { WorkflowEvent, WorkflowEventFields } from "../events.js";
 import type { WorkflowPlan } from "../planner/types.js";
 import type { StepResult, StepStatus, WorkflowResult, WorkflowStatus } from "../result.js";
+import type { AttemptMetrics, StepMetrics, WorkflowMetrics } from "../telemetry/metrics.js";
 import { ReadyQueue } from "./ready-queue.js";
 
 type Outcome = Exclude<WorkflowStatus, "succeeded">;
@@ -73,6 +74,13 @@ export class RunLedger {
   readonly cacheKeys: (string | undefined)[];
   readonly subRuns: unknown[];
   #exclusive = false;
+  // Metrics: when each step became ready; the [start, end] of each attempt of retried
+  // steps (attempt 1 of the others is #started..#finished); in-flight over time.
+  readonly #readyAt: Float64Array;
+  readonly #attemptLog: (number[] | undefined)[];
+  #maxInFlight = 0;
+  #busyArea = 0;
+  #lastChange: number;
   #seq = 0;
   #rollback: number[] = [];
   #compensating: number | undefined;
@@ -99,11 +107,17 @@ export class RunLedger {
     this.#started = new Float64Array(n).fill(Number.NaN);
     this.#finished = new Float64Array(n).fill(Number.NaN);
     this.#waiting = new Int32Array(n);
+    this.#readyAt = new Float64Array(n).fill(Number.NaN);
+    this.#attemptLog = new Array(n);
+    this.#lastChange = this.startedAt;
     this.#ready = new ReadyQueue(rankOf(plan));
     for (let i = 0; i < n; i++) {
       const deps = plan.steps[i]!.deps.length;
       this.#waiting[i] = deps;
-      if (deps === 0) this.#ready.push(i);
+      if (deps === 0) {
+        this.#ready.push(i);
+        this.#readyAt[i] = this.startedAt;
+      }
     }
     const { indexOf } = plan;
     const outputs = this.outputs;
@@ -180,7 +194,9 @@ export class RunLedger {
       if (alone ? this.inFlight.size > 0 : this.inFlight.size >= limit) break;
       ready.pop();
       this.#exclusive = alone;
+      this.#accountInFlight();
       this.inFlight.add(next);
+      if (this.inFlight.size > this.#maxInFlight) this.#maxInFlight = this.inFlight.size;
       this.status[next] = "running";
       this.#attempts[next] = 1;
       this.#started[next] = this.#now();
@@ -200,10 +216,13 @@ export class RunLedger {
 
   attemptStarted(i: number, attempt: number): void {
     this.#attempts[i] = attempt;
+    this.#attemptLog[i]?.push(this.#now());
     if (this.status[i] === "retrying") this.status[i] = "running";
   }
 
   retrying(i: number): void {
+    const log = (this.#attemptLog[i] ??= [this.#started[i]!]);
+    log.push(this.#now());
     this.status[i] = "retrying";
   }
 
@@ -225,7 +244,10 @@ export class RunLedger {
     for (const d of this.plan.steps[i]!.dependents) {
       const waiting = this.#waiting[d]! - 1;
       this.#waiting[d] = waiting;
-      if (waiting === 0 && this.status[d] === "pending") this.#ready.push(d);
+      if (waiting === 0 && this.status[d] === "pending") {
+        this.#ready.push(d);
+        this.#readyAt[d] = this.#now();
+      }
     }
   }
 
@@ -387,6 +409,7 @@ export class RunLedger {
       steps,
       compensation: { compensated: [...this.compensated], failed: [...this.compensationFailed] },
       errors: [...this.failures],
+      metrics: this.metrics(),
       startedAt: this.startedAt,
       finishedAt,
       durationMs: finishedAt - this.startedAt,
@@ -396,7 +419,75 @@ export class RunLedger {
   #settle(i: number, status: StepStatus): void {
     this.status[i] = status;
     this.#finished[i] = this.#now();
+    this.#accountInFlight();
     if (this.inFlight.delete(i) && !this.plan.steps[i]!.definition.parallel) this.#exclusive = false;
+  }
+
+  /** Add the time since the last change, weighted by the steps in flight, to the busy area. */
+  #accountInFlight(): void {
+    const now = this.#now();
+    this.#busyArea += this.inFlight.size * (now - this.#lastChange);
+    this.#lastChange = now;
+  }
+
+  /** The execution's metrics (at the end; O(steps + edges)). */
+  metrics(): WorkflowMetrics {
+    const plan = this.plan;
+    const finishedAt = this.finishedAt ?? this.#now();
+    const steps: Record<string, StepMetrics> = {};
+    for (let i = 0; i < plan.steps.length; i++) {
+      const started = this.#started[i]!;
+      const finished = this.#finished[i]!;
+      const attempts: AttemptMetrics[] = [];
+      const log = this.#attemptLog[i];
+      if (log !== undefined) {
+        const times = [...log, finished];
+        for (let k = 0; k + 1 < times.length; k += 2) {
+          const [a, b] = [times[k]!, times[k + 1]!];
+          if (!Number.isNaN(a) && !Number.isNaN(b))
+            attempts.push({ attempt: k / 2 + 1, startedAt: a, endedAt: b, durationMs: b - a });
+        }
+      } else if (!Number.isNaN(started) && !Number.isNaN(finished)) {
+        attempts.push({ attempt: 1, startedAt: started, endedAt: finished, durationMs: finished - started });
+      }
+      const wait = started - this.#readyAt[i]!;
+      steps[plan.steps[i]!.name] = {
+        queueWaitMs: Number.isNaN(wait) ? undefined : wait,
+        durationMs: this.durationOf(i),
+        attempts,
+      };
+    }
+    const total = finishedAt - this.startedAt;
+    return {
+      totalMs: total,
+      steps,
+      criticalPath: this.#criticalPathAsRun(),
+      parallelism: { max: this.#maxInFlight, mean: total > 0 ? this.#busyArea / total : 0 },
+    };
+  }
+
+  /** Back from the last step to settle, through the dependency that settled last. */
+  #criticalPathAsRun(): { steps: string[]; durationMs: number } {
+    let last = -1;
+    for (let i = 0; i < this.plan.steps.length; i++) {
+      const f = this.#finished[i]!;
+      if (!Number.isNaN(f) && (last === -1 || f > this.#finished[last]!)) last = i;
+    }
+    if (last === -1) return { steps: [], durationMs: 0 };
+    const chain = [last];
+    for (let i = last; ; ) {
+      let next = -1;
+      for (const d of this.plan.steps[i]!.deps) {
+        const f = this.#finished[d]!;
+        if (!Number.isNaN(f) && (next === -1 || f > this.#finished[next]!)) next = d;
+      }
+      if (next === -1) break;
+      chain.push(next);
+      i = next;
+    }
+    chain.reverse();
+    const first = this.#started[chain[0]!]!;
+    return { steps: chain.map((i) => this.plan.steps[i]!.name), durationMs: this.#finished[last]! - first };
   }
 
   #stop(halt: Halt): void {

@@ -1,0 +1,30 @@
+/**
+ * The telemetry adapter interface: a consumer of every event, and optionally a wrapper
+ * around each piece of step code (to run it inside a tracing context, so spans the step
+ * creates nest under its attempt's span). `createEngine({ telemetry })`.
+ */
+
+import type { WorkflowEvent } from "../events.js";
+
+/** Which piece of step code is about to run. */
+export interface AttemptInfo {
+  readonly executionId: string;
+  readonly workflow: string;
+  readonly step: string;
+  readonly attempt: number;
+  readonly kind: "run" | "compensate";
+  /** For a sub-workflow's step: the outer steps that ran it, outermost first. */
+  readonly path: readonly string[] | undefined;
+}
+
+/**
+ * A telemetry backend. Both methods are called synchronously on the hot path: keep them cheap.
+ *
+ * @example
+ * const logger: Telemetry = { onEvent: (e) => log.info({ type: e.type, step: e.step, ms: e.durationMs }) };
+ * createEngine({ telemetry: logger });
+ */
+export interface Telemetry {
+  onEvent(event: WorkflowEvent): void;
+  instrument?<T>(attempt: AttemptInfo, run: () => T): T;
+}
