@@ -399,7 +399,7 @@ export class RunLedger {
       if (status === "succeeded" && produced !== undefined) Object.assign(output, produced);
     }
     const finishedAt = this.finishedAt ?? this.#now();
-    return {
+    const result = {
       executionId: this.executionId,
       workflow: plan.workflow,
       version: plan.version,
@@ -409,11 +409,21 @@ export class RunLedger {
       steps,
       compensation: { compensated: [...this.compensated], failed: [...this.compensationFailed] },
       errors: [...this.failures],
-      metrics: this.metrics(),
       startedAt: this.startedAt,
       finishedAt,
       durationMs: finishedAt - this.startedAt,
-    } as WorkflowResult;
+    };
+    // Metrics are computed when first read: most callers never look at them.
+    let metrics: WorkflowMetrics | undefined;
+    Object.defineProperty(result, "metrics", {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        metrics ??= this.metrics();
+        return metrics;
+      },
+    });
+    return result as unknown as WorkflowResult;
   }
 
   #settle(i: number, status: StepStatus): void {
