@@ -6,26 +6,11 @@
  */
 
 import type { SerializedError } from "../errors.js";
-import type { WorkflowEventType } from "../events.js";
+import type { WorkflowEvent } from "../events.js";
 import type { StepStatus, WorkflowStatus } from "../result.js";
 
 /** A WorkflowEvent as plain JSON (its error serialised). */
-export interface TraceEvent {
-  readonly type: WorkflowEventType;
-  readonly executionId: string;
-  readonly workflow: string;
-  readonly version: string;
-  readonly seq: number;
-  readonly timestamp: number;
-  readonly step?: string;
-  readonly attempt?: number;
-  readonly error?: SerializedError;
-  readonly delayMs?: number;
-  readonly durationMs?: number;
-  readonly status?: WorkflowStatus;
-  readonly reason?: string;
-  readonly path?: readonly string[];
-}
+export type TraceEvent = Omit<WorkflowEvent, "error"> & { readonly error?: SerializedError };
 
 export type TraceEntry =
   /** A workflow event. */
