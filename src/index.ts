@@ -91,6 +91,16 @@ export type {
 export type { AttemptMetrics, StepMetrics, WorkflowMetrics } from "./telemetry/metrics.js";
 export type { AttemptInfo, Telemetry } from "./telemetry/telemetry.js";
 export type { TraceEntry, TraceEvent, TraceFooter, TraceHeader, TraceLine } from "./telemetry/trace.js";
+export type { TraceHtmlOptions } from "./trace-viewer/html.js";
+export { renderTraceHtml } from "./trace-viewer/html.js";
+export type { ParsedTrace } from "./trace-viewer/parse.js";
+export { parseTrace } from "./trace-viewer/parse.js";
+export type { TraceFailure, TraceSummary } from "./trace-viewer/summary.js";
+export { traceSummary } from "./trace-viewer/summary.js";
+export type { BarKind, BarOutcome, Timeline, TimelineBar, TimelineRow } from "./trace-viewer/timeline.js";
+export { traceTimeline } from "./trace-viewer/timeline.js";
+export type { TraceIssue } from "./trace-viewer/trace-parse-error.js";
+export { TraceParseError } from "./trace-viewer/trace-parse-error.js";
 export type { StandardSchemaV1 } from "./validation/standard-schema.js";
 export { toDot } from "./visualize/dot.js";
 export type { GraphEdge, GraphGroup, GraphNode, WorkflowGraph } from "./visualize/graph-model.js";

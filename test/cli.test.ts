@@ -3,7 +3,7 @@
  * exit codes, bad input, and Ctrl-C cancelling with compensation.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -180,5 +180,33 @@ describe("rubberduck CLI", () => {
     expect(stderr).toMatch(/step\.compensated +touch/);
     expect(stderr).toContain("slow@1.0.0 cancelled");
     expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe("rubberduck run --trace-file and view", () => {
+  it("writes the trace as JSON lines, and view renders it as one HTML page", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rubberduck-trace-"));
+    const trace = join(dir, "run.jsonl");
+    const html = join(dir, "run.html");
+    const run = cli(["run", "test/fixtures/cli-failing.ts", "--trace-file", trace]);
+    expect(run.code).toBe(1);
+    const lines = readFileSync(trace, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ kind: "run", workflow: "failing", steps: [{ name: "a" }, { name: "b" }] });
+    expect(lines.at(-1)).toMatchObject({ kind: "result", status: "failed", compensation: { compensated: ["a"] } });
+    const states = lines.filter((l) => l.kind === "state" && l.actor === "step:b").map((l) => l.state);
+    expect(states).toEqual(["running", "failed"]);
+    const view = cli(["view", trace, "--out", html]);
+    expect(view.code).toBe(0);
+    const page = readFileSync(html, "utf8");
+    expect(page).toMatch(/^<!DOCTYPE html>/i);
+    expect(page).toContain("failing");
+
+    writeFileSync(join(dir, "bad.jsonl"), "not json\n");
+    const bad = cli(["view", join(dir, "bad.jsonl")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("line 1");
   });
 });

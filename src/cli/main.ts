@@ -3,15 +3,18 @@
  *
  *   rubberduck run <file> [--workflow NAME] [--input JSON|@file.json] [--parallel-limit N] [--debug] [--json]
  *   rubberduck graph <file> [--workflow NAME] [--format mermaid|dot|svg] [--out FILE]
+ *   rubberduck view <trace.jsonl> [--out run.html]
  *   rubberduck list <file>
  */
 
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import {
   type AnyWorkflow,
   createEngine,
+  parseTrace,
   plan,
+  renderTraceHtml,
   type StepStatus,
   serializeError,
   type TraceFooter,
@@ -77,6 +80,31 @@ export async function main(argv: readonly string[]): Promise<number> {
       const text = render(wf);
       if (options.out === undefined) process.stdout.write(text);
       else writeFileSync(options.out, text);
+    });
+  program
+    .command("view")
+    .description("render a trace file (run --trace-file) as one self-contained HTML page")
+    .argument("<trace>", "a .jsonl trace written by `rubberduck run --trace-file`")
+    .option("-o, --out <file>", "the HTML file to write", "run.html")
+    .option("--no-dag", "leave out the DAG (its layout is the slow part of very large traces)")
+    .action((file: string, options: { out: string; dag: boolean }) => {
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (error) {
+        throw new CliError(`Could not read the trace ${file}: ${(error as Error).message}`);
+      }
+      let trace: ReturnType<typeof parseTrace>;
+      try {
+        trace = parseTrace(text);
+      } catch (error) {
+        throw new CliError(
+          `${file} is not a trace file: ${(error as Error).message}`,
+          "Write one with `rubberduck run <file> --trace-file run.jsonl`.",
+        );
+      }
+      writeFileSync(options.out, renderTraceHtml(trace));
+      process.stderr.write(`Wrote ${options.out}\n`);
     });
   program
     .command("list")
