@@ -50,7 +50,9 @@ describe("the inspector server", () => {
       const actorNames = () => new Set(received.filter((e) => e.type === "@xstate.actor").map((e) => e.name));
       await until(() => ["inspected", "step:fetch", "step:sum"].every((n) => actorNames().has(n)));
       const snapshotsOf = (name: string) => {
-        const sessions = new Set(received.filter((e) => (e as { name?: string }).name === name).map((e) => e.sessionId));
+        const sessions = new Set(
+          received.filter((e) => (e as { name?: string }).name === name).map((e) => e.sessionId),
+        );
         return received
           .filter((e) => e.type === "@xstate.snapshot" && sessions.has(e.sessionId))
           .map((e) => (e as { snapshot: { value?: unknown } }).snapshot.value);
