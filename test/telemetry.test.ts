@@ -31,7 +31,7 @@ afterAll(() => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const after = <T>(ms: number, value: T) => sleep(ms).then(() => value);
+const resolveAfter = <T>(ms: number, value: T) => sleep(ms).then(() => value);
 
 /** a → b (fails once, retried) → c (fails): b then a are compensated. */
 function saga(tracer: ReturnType<BasicTracerProvider["getTracer"]>) {
@@ -136,10 +136,10 @@ describe("result.metrics", () => {
 
   it("reports durations, attempts, queue waits, the critical path as run and the parallelism", async () => {
     const wf = workflow("shape", { parallelLimit: 2 })
-      .step("root", { outputs: ["r"], run: () => after(5, { r: 1 }) })
-      .step("slow", { inputs: ["r"], outputs: ["s"], run: () => after(30, { s: 1 }) })
-      .step("fast", { inputs: ["r"], outputs: ["f"], run: () => after(5, { f: 1 }) })
-      .step("third", { inputs: ["r"], outputs: ["t"], run: () => after(5, { t: 1 }) })
+      .step("root", { outputs: ["r"], run: () => resolveAfter(5, { r: 1 }) })
+      .step("slow", { inputs: ["r"], outputs: ["s"], run: () => resolveAfter(30, { s: 1 }) })
+      .step("fast", { inputs: ["r"], outputs: ["f"], run: () => resolveAfter(5, { f: 1 }) })
+      .step("third", { inputs: ["r"], outputs: ["t"], run: () => resolveAfter(5, { t: 1 }) })
       .step("sink", { inputs: ["s", "f", "t"], run: async () => void (await sleep(1)) });
     const { metrics } = await settle(createEngine().execute(wf, {}), 1);
     // root 0–5; slow 5–35 and fast 5–10 (limit 2); third waits for fast's slot: 10–15; sink 35–36.
