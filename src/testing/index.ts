@@ -1,0 +1,28 @@
+/**
+ * @rubberduck/workflows/testing — model-based tests of workflows: enumerate the
+ * failure paths of a workflow from an abstract model of its plan, replay each on the
+ * real engine with scripted steps and a simulated clock, and check the saga invariants.
+ *
+ * @example
+ * import { describe, it } from "vitest";
+ * import { testPaths } from "@rubberduck/workflows/testing";
+ * testPaths(myWorkflow, { describe, it });
+ */
+
+export type { ExpectedOutcome, ExpectedStep } from "./expectation.js";
+export type { GeneratePathsOptions, WorkflowPath } from "./generate-paths.js";
+export { generatePaths } from "./generate-paths.js";
+export type { InvariantName, RunRecord, Violation } from "./invariants.js";
+export { checkInvariants } from "./invariants.js";
+export type { ModelOptions } from "./model-config.js";
+export type { ModelMachine } from "./model-machine.js";
+export { createModelMachine } from "./model-machine.js";
+export type { CompensationOutcome, FailureKind, ModelEvent, StepOutcome, StepScript } from "./outcomes.js";
+export { STEP_FAILURE_KINDS } from "./outcomes.js";
+export type { Replay, ReplayOptions } from "./replay.js";
+export { replay } from "./replay.js";
+export { ScriptedFailure } from "./scripted-workflow.js";
+export { SimulatedClock } from "./simulated-clock.js";
+export type { TestPathsOptions } from "./test-paths.js";
+export { testPaths } from "./test-paths.js";
+export { TestingError, TestingErrorCode } from "./testing-error.js";
