@@ -119,33 +119,38 @@ export const stepStates = {
   compensation_failed: {},
 } as const satisfies Record<StepState, Record<string, readonly StepState[]>>;
 
-/** Mutable per-actor bookkeeping (never shared; not part of what the inspector needs). */
-interface Runtime {
-  readonly input: StepActorInput;
-  attempt: number;
-  errors: WorkflowError[];
-  controller: AttemptSignal | undefined;
-  abortReason: string | undefined;
+/**
+ * Mutable per-actor bookkeeping, carried by reference in every snapshot. It serialises
+ * to nothing (`toJSON`), so the inspector and persisted snapshots see small plain data.
+ */
+class Runtime {
+  attempt = 0;
+  errors: WorkflowError[] = [];
+  controller: AttemptSignal | undefined = undefined;
+  abortReason: string | undefined = undefined;
   /** An attempt is in progress (not settled, not timed out, not waiting out a backoff). */
-  pending: boolean;
-  /** The actor system's clock: timers go straight to it, cleared when the actor finishes. */
-  readonly clock: Clock;
+  pending = false;
   /** The attempt's TIMEOUT timer, and the BACKOFF or GRACE timer. */
-  timers: { timeout: unknown; other: unknown };
+  timers: { timeout: unknown; other: unknown } = { timeout: undefined, other: undefined };
+
+  constructor(
+    readonly input: StepActorInput,
+    /** The actor system's clock: timers go straight to it, cleared when the actor finishes. */
+    readonly clock: Clock,
+  ) {}
+
+  toJSON(): undefined {
+    return undefined;
+  }
 }
 
 interface StepSnapshotBase {
   readonly value: StepState;
   /** For inspection: which step, which attempt. */
   readonly context: { readonly step: string; readonly attempt: number };
+  /** @internal the actor's bookkeeping (serialises to nothing) */
+  readonly runtime: Runtime;
 }
-
-/**
- * Each step actor's bookkeeping, outside its snapshot: snapshots stay small plain data
- * for the inspector and for persistence.
- */
-const runtimes = new WeakMap<object, Runtime>();
-const runtimeOf = (scope: Scope): Runtime => runtimes.get(scope.self)!;
 
 /** The step actor's snapshot: its named state is `value`; its settled report is `output`. */
 export type StepSnapshot = StepSnapshotBase &
@@ -167,28 +172,18 @@ const DECISIONS: ReadonlySet<string> = new Set<StepErrorDecision>(["retry", "fai
 
 export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput> = {
   getInitialSnapshot: (scope, input) => {
-    const runtime: Runtime = {
-      clock: scope.system._clock,
-      timers: { timeout: undefined, other: undefined },
-      input,
-      attempt: 0,
-      errors: [],
-      controller: undefined,
-      abortReason: undefined,
-      pending: false,
-    };
-    runtimes.set(scope.self, runtime);
+    const runtime = new Runtime(input, scope.system._clock);
     const value: StepState = input.mode === "compensate" ? "compensating" : "running";
     return snapshot(value, runtime, "active", undefined);
   },
 
   start: (state, scope) => {
-    if (state.status === "active") begin(runtimeOf(scope), scope);
+    if (state.status === "active") begin(state.runtime, scope);
   },
 
   transition: (state, event, scope) => {
     if (state.status !== "active") return state;
-    const runtime = runtimeOf(scope);
+    const runtime = state.runtime;
     switch (event.type) {
       case "SETTLED":
         if (!runtime.pending || event.attempt !== runtime.attempt) return state;
@@ -302,8 +297,8 @@ function begin(runtime: Runtime, scope: Scope): void {
   );
 }
 
-function settleRun(_state: StepSnapshot, event: SettledEvent, scope: Scope): StepSnapshot {
-  const runtime = runtimeOf(scope);
+function settleRun(state: StepSnapshot, event: SettledEvent, scope: Scope): StepSnapshot {
+  const runtime = state.runtime;
   const { step } = runtime.input;
   clear(runtime, "timeout");
   if (event.ok) {
@@ -345,7 +340,7 @@ function settleRun(_state: StepSnapshot, event: SettledEvent, scope: Scope): Ste
 }
 
 function settleCompensation(state: StepSnapshot, event: SettledEvent, scope: Scope): StepSnapshot {
-  const runtime = runtimeOf(scope);
+  const runtime = state.runtime;
   const { step } = runtime.input;
   clear(runtime, "timeout");
   if (event.ok)
@@ -451,6 +446,7 @@ function snapshot(
     context: { step: runtime.input.step.name, attempt: runtime.attempt },
     output,
     error: undefined,
+    runtime,
   } as StepSnapshot;
 }
 
