@@ -119,8 +119,8 @@ export async function runAttempt(attempt: AttemptInput): Promise<AttemptOutcome>
     const cacheKey = attempt.cache === undefined ? undefined : keyOf(attempt.cache, step, input, ctx);
     if (cacheKey !== undefined) {
       const hit = await lookup(attempt.cache!, step, cacheKey);
-      if (hit !== undefined)
-        return { output: hit as Readonly<Record<string, unknown>>, cached: true, cacheKey, sub: undefined };
+      const output = hit === undefined ? undefined : checkedHit(attempt.cache!, step, hit);
+      if (output !== undefined) return { output, cached: true, cacheKey, sub: undefined };
     }
 
     let value: unknown;
@@ -210,6 +210,23 @@ async function lookup(cache: CacheAccess, step: PlannedStep, key: string): Promi
     return await cache.store.get(key);
   } catch (error) {
     cache.bypassed(step, `the cache store failed to read: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
+
+/**
+ * A cached value must still carry every declared output (an entry written before the
+ * step's outputs changed, or by another store user, may not): otherwise it is a miss.
+ */
+function checkedHit(
+  cache: CacheAccess,
+  step: PlannedStep,
+  hit: unknown,
+): Readonly<Record<string, unknown>> | undefined {
+  try {
+    return pickOutputs(step, hit);
+  } catch {
+    cache.bypassed(step, "the cached value lacks a declared output; running the step");
     return undefined;
   }
 }

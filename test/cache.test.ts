@@ -167,3 +167,27 @@ describe("step caching", () => {
     expect([await store.get("a"), await store.get("b"), await store.get("c")]).toEqual([undefined, 2, 3]);
   });
 });
+
+describe("cache entries that do not fit", () => {
+  it("treat a cached value without the declared outputs as a miss", async () => {
+    const store: CacheStore = { get: () => 42, set: () => {}, delete: () => {} };
+    let runs = 0;
+    const wf = workflow("stale").step("s", {
+      outputs: ["v"],
+      cache: true,
+      run: () => {
+        runs++;
+        return { v: 1 };
+      },
+    });
+    const run = createEngine({ cache: store }).start(wf, {});
+    const events = record(run);
+    const result = await run.result;
+    expect(runs).toBe(1);
+    expect(result.output).toEqual({ v: 1 });
+    expect(result.steps.s.cached).toBe(false);
+    expect(events.find((e) => e.type === "step.cache_bypassed")?.reason).toBe(
+      "the cached value lacks a declared output; running the step",
+    );
+  });
+});

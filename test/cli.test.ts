@@ -210,3 +210,18 @@ describe("rubberduck run --trace-file and view", () => {
     expect(bad.stderr).toContain("line 1");
   });
 });
+
+describe("loading TypeScript modules", () => {
+  it("works in a project whose package.json is not an ES module one", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rubberduck-cjs-"));
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "plain-project", version: "1.0.0" }));
+    writeFileSync(
+      join(dir, "wf.ts"),
+      `import { workflow } from ${JSON.stringify(join(root, "src", "index.ts"))};\n` +
+        `export const hello = workflow("hello").step("greet", { outputs: ["greeting"], run: () => ({ greeting: "hi" }) });\n`,
+    );
+    const { code, stdout } = cli(["run", join(dir, "wf.ts")]);
+    expect(code).toBe(0);
+    expect(stdout).toBe("hi\n");
+  });
+});

@@ -240,3 +240,26 @@ describe("hostile step results", () => {
     expect(result.error?.cause).toBeInstanceOf(RangeError);
   });
 });
+
+describe("a telemetry backend that throws", () => {
+  it("does not break the execution", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on("warning", onWarning);
+    try {
+      const engine = createEngine({
+        telemetry: {
+          onEvent: () => {
+            throw new Error("exporter down");
+          },
+        },
+      });
+      const result = await engine.execute(workflow("observed").step("a", { run: () => {} }), {});
+      expect(result.status).toBe("succeeded");
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.some((w) => w.includes("exporter down"))).toBe(true);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+});

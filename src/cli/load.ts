@@ -16,21 +16,19 @@ export interface LoadedModule {
   readonly defaultInput: unknown;
 }
 
-let tsxRegistered = false;
-
 /** Import a workflow module; every export that is a workflow definition counts. */
 export async function loadModule(file: string): Promise<LoadedModule> {
   const path = resolve(file);
   if (!existsSync(path))
     throw new CliError(`No such file: ${file}.`, "Give the path of a .ts or .js module that exports workflows.");
-  if (/\.[cm]?tsx?$/.test(path) && !tsxRegistered) {
-    const { register } = await import("tsx/esm/api");
-    register();
-    tsxRegistered = true;
-  }
   let exports: Record<string, unknown>;
   try {
-    exports = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    const url = pathToFileURL(path).href;
+    // TypeScript through tsx as ESM, whatever the surrounding package.json says (a
+    // project without "type": "module" would otherwise compile it as CommonJS).
+    exports = /\.[cm]?tsx?$/.test(path)
+      ? ((await (await import("tsx/esm/api")).tsImport(url, import.meta.url)) as Record<string, unknown>)
+      : ((await import(url)) as Record<string, unknown>);
   } catch (error) {
     throw new CliError(
       `Could not load ${file}: ${error instanceof Error ? error.message : String(error)}`,

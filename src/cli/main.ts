@@ -99,11 +99,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         trace = parseTrace(text);
       } catch (error) {
         throw new CliError(
-          `${file} is not a trace file: ${(error as Error).message}`,
-          "Write one with `rubberduck run <file> --trace-file run.jsonl`.",
+          `${file}: ${(error as Error).message}\n`,
+          "Write a trace with `rubberduck run <file> --trace-file run.jsonl`.",
         );
       }
-      writeFileSync(options.out, renderTraceHtml(trace));
+      writeFileSync(options.out, renderTraceHtml(trace, { dag: options.dag }));
       process.stderr.write(`Wrote ${options.out}\n`);
     });
   program

@@ -10,6 +10,7 @@ import { toMachine } from "../../machines/workflow.machine.js";
 import { memoryCache } from "../cache/memory.js";
 import type { CacheStore } from "../cache/store.js";
 import type { AnyWorkflow, InputOf, ResultOf } from "../dsl/workflow.js";
+import { describe } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
 import type { WorkflowResult } from "../result.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
@@ -115,7 +116,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
       instrument,
       debug: execOptions.debug === true,
       onEvent: (event) => {
-        for (const t of telemetry) t.onEvent(event);
+        for (const t of telemetry) {
+          try {
+            t.onEvent(event);
+          } catch (error) {
+            // A broken telemetry backend must not break the execution it observes.
+            process.emitWarning(
+              `A telemetry backend threw on ${event.type}: ${describe(error)}`,
+              "RubberDuckTelemetryWarning",
+            );
+          }
+        }
         events.next(event);
       },
       listening: () => telemetry.length > 0 || events.observed,
