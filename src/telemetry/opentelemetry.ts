@@ -103,28 +103,16 @@ export function openTelemetry(options: OpenTelemetryOptions): Telemetry {
           spans.get(attemptKey(e.executionId, e.path, e.step!))?.setAttribute("rubberduck.cached", true);
           return;
         case "step.succeeded":
-          end(attemptKey(e.executionId, e.path, e.step!), e.timestamp, undefined, { "rubberduck.status": "succeeded" });
+        case "step.failed": {
+          const status = e.type === "step.succeeded" ? "succeeded" : "failed";
+          end(attemptKey(e.executionId, e.path, e.step!), e.timestamp, e.error, { "rubberduck.status": status });
+          const attrs = { ...base, ...workflowAttrs, "rubberduck.step": e.step! };
+          if (status === "failed") instruments?.failures.add(1, attrs);
           if (e.durationMs !== undefined) {
-            instruments?.stepDuration.record(e.durationMs, {
-              ...base,
-              ...workflowAttrs,
-              "rubberduck.step": e.step!,
-              "rubberduck.status": "succeeded",
-            });
+            instruments?.stepDuration.record(e.durationMs, { ...attrs, "rubberduck.status": status });
           }
           return;
-        case "step.failed":
-          end(attemptKey(e.executionId, e.path, e.step!), e.timestamp, e.error, { "rubberduck.status": "failed" });
-          instruments?.failures.add(1, { ...base, ...workflowAttrs, "rubberduck.step": e.step! });
-          if (e.durationMs !== undefined) {
-            instruments?.stepDuration.record(e.durationMs, {
-              ...base,
-              ...workflowAttrs,
-              "rubberduck.step": e.step!,
-              "rubberduck.status": "failed",
-            });
-          }
-          return;
+        }
         case "step.cancelled":
           end(attemptKey(e.executionId, e.path, e.step!), e.timestamp, e.error, { "rubberduck.status": "cancelled" });
           return;
