@@ -16,8 +16,6 @@
  * this machine turns its answers into step actors started, aborts and events.
  */
 
-import { freeze } from "immer";
-import { nanoid } from "nanoid";
 import {
   type ActorRefFrom,
   type AnyActorRef,
@@ -29,74 +27,24 @@ import {
   setup,
   spawnChild,
 } from "xstate";
-import type { CacheStore } from "../src/cache/store.js";
 import type { AnyWorkflow, InputOf, ResultOf } from "../src/dsl/workflow.js";
-import {
-  SubWorkflowError,
-  WorkflowCancelledError,
-  type WorkflowError,
-  WorkflowInputError,
-  WorkflowTimeoutError,
-} from "../src/errors.js";
-import type { WorkflowEvent, WorkflowEventFields } from "../src/events.js";
+import { WorkflowCancelledError, type WorkflowError, WorkflowTimeoutError } from "../src/errors.js";
 import { plan as planWorkflow } from "../src/planner/plan.js";
-import type { PlannedStep, WorkflowPlan } from "../src/planner/types.js";
-import { RunLedger } from "../src/policy/run-ledger.js";
+import type { WorkflowPlan } from "../src/planner/types.js";
 import type { WorkflowResult } from "../src/result.js";
-import { validate } from "../src/validation/standard-schema.js";
-import type { AttemptSignal } from "./attempt-signal.js";
 import type { CancelEvent, SettledReport, StepDoneEvent, StepReport } from "./protocol.js";
-import { type ExecutionScope, type StepActorInput, stepLogic } from "./step.machine.js";
-import type { CacheAccess, Instrument, SubWorkflowRunner } from "./step-work.js";
+import {
+  createContext,
+  deliver,
+  forgetCached,
+  RunRequest,
+  type RunRequestOptions,
+  settleInput,
+  type WorkflowMachineContext,
+} from "./run-context.js";
+import { type StepActorInput, stepLogic } from "./step.machine.js";
 
-type StepActorRef = ActorRefFrom<typeof stepLogic>;
-
-/** Per-execution settings for a machine run without the engine. */
-export interface RunRequestOptions {
-  /** @default a nanoid */
-  executionId?: string;
-  /** Time source for timestamps and durations. @default Date.now */
-  now?: () => number;
-  /** Random source for backoff jitter, in [0, 1). @default Math.random */
-  random?: () => number;
-  /** Receives every WorkflowEvent of the execution. */
-  onEvent?: (event: WorkflowEvent) => void;
-  /**
-   * With `onEvent`: whether anyone wants events right now. When it answers false, events
-   * are not even built (sequence numbers still advance). @default always true
-   */
-  listening?: () => boolean;
-  /** Where cached step outputs live; without one, nothing is cached. */
-  cache?: CacheStore;
-  /** Runs each piece of step code inside a context (telemetry). */
-  instrument?: Instrument;
-}
-
-/**
- * Input for a workflow machine with per-execution settings. A machine's input may be
- * the workflow input itself or a RunRequest wrapping it.
- *
- * @example
- * createActor(toMachine(wf), { input: new RunRequest({ file_paths }, { executionId: "run-1" }) }).start();
- */
-export class RunRequest<I = Record<string, unknown>> {
-  readonly input: I;
-  readonly options: RunRequestOptions;
-
-  constructor(input: I, options: RunRequestOptions = {}) {
-    this.input = input;
-    this.options = options;
-  }
-}
-
-export interface WorkflowMachineContext {
-  readonly ledger: RunLedger;
-  readonly scope: ExecutionScope;
-  /** Where events go; undefined: XState's `emit`. */
-  readonly sink: Pick<RunRequestOptions, "onEvent" | "listening"> | undefined;
-  /** The step actors in flight (and the one compensating), by step index. */
-  readonly live: Map<number, StepActorRef>;
-}
+export { RunRequest, type RunRequestOptions, type WorkflowMachineContext };
 
 type TimeoutEvent = { type: "WORKFLOW.TIMEOUT" };
 /** The verdict of an asynchronous input schema. */
@@ -104,188 +52,6 @@ type InputEvent = { type: "INPUT.VALIDATED"; value: unknown } | { type: "INPUT.I
 export type WorkflowMachineEvent = StepReport | StepDoneEvent | CancelEvent | TimeoutEvent | InputEvent;
 
 const TIMEOUT_ID = "workflow-timeout";
-
-function createContext(plan: WorkflowPlan, raw: unknown): WorkflowMachineContext {
-  const request = raw instanceof RunRequest ? raw : new RunRequest(raw);
-  const options = request.options;
-  const rollback = rollbackOf(request);
-  const ledger =
-    rollback?.ledger ?? new RunLedger(plan, options.executionId ?? nanoid(), EMPTY, options.now ?? Date.now);
-  if (rollback !== undefined) ledger.reopenForRollback(rollback.cause);
-  else acceptInput(plan, ledger, request.input);
-  const sink = options.onEvent === undefined ? undefined : { onEvent: options.onEvent, listening: options.listening };
-  const context: WorkflowMachineContext = { ledger, scope: undefined as never, sink, live: new Map() };
-  const store = options.cache;
-  const cache: CacheAccess | undefined =
-    store === undefined
-      ? undefined
-      : {
-          store,
-          workflow: plan.workflow,
-          version: plan.version,
-          bypassed: (step, reason) => deliver(context, { type: "step.cache_bypassed", step: step.name, reason }),
-        };
-  const scope: ExecutionScope = {
-    executionId: ledger.executionId,
-    workflow: plan.workflow,
-    version: plan.version,
-    get workflowInput() {
-      return ledger.workflowInput;
-    },
-    results: ledger.results,
-    random: options.random ?? Math.random,
-    cache,
-    subWorkflows: subWorkflowRunner(context, options),
-    instrument: options.instrument,
-  };
-  (context as { scope: ExecutionScope }).scope = scope;
-  return context;
-}
-
-/** Deliver an event to the run's sink, built only if someone listens. */
-function deliver(context: WorkflowMachineContext, fields: WorkflowEventFields): void {
-  const { sink, ledger } = context;
-  if (sink !== undefined && (sink.listening === undefined || sink.listening())) sink.onEvent!(ledger.event(fields));
-  else ledger.skipEvent();
-}
-
-/**
- * Sub-workflow steps: each runs its workflow's own machine as an actor whose parent
- * is the step's actor, with this execution's clock, cache and event sink (its events
- * tagged with the step's path); a succeeded run keeps its ledger so a later rollback
- * can compensate its steps.
- */
-function subWorkflowRunner(context: WorkflowMachineContext, options: RunRequestOptions): SubWorkflowRunner {
-  const requestFor = (step: PlannedStep, input: unknown) => {
-    const { ledger, sink } = context;
-    const forward =
-      sink === undefined
-        ? undefined
-        : (event: WorkflowEvent) => {
-            if (sink.listening === undefined || sink.listening()) sink.onEvent!(ledger.forwarded(event, step.name));
-            else ledger.skipEvent();
-          };
-    const outer = options.instrument;
-    return new RunRequest<unknown>(input, {
-      executionId: `${ledger.executionId}/${step.name}`,
-      now: options.now,
-      random: options.random,
-      cache: options.cache,
-      onEvent: forward,
-      listening: sink?.listening,
-      // The sub-workflow's step code runs in the outer execution's context, under its path.
-      instrument:
-        outer === undefined
-          ? undefined
-          : (info, run) =>
-              outer({ ...info, executionId: ledger.executionId, path: [step.name, ...(info.path ?? [])] }, run),
-    });
-  };
-  const runActor = (step: PlannedStep, request: RunRequest<unknown>, parent: AnyActorRef, signal: AttemptSignal) =>
-    new Promise<WorkflowSnapshot>((resolve, reject) => {
-      const sub = step.definition.workflow as AnyWorkflow;
-      const actor = createActor(toMachine(sub) as WorkflowMachine, {
-        id: `workflow:${step.name}`,
-        src: "workflow",
-        parent,
-        input: request,
-      });
-      actor.subscribe({
-        next: (snapshot) => {
-          if (snapshot.status === "done") resolve(snapshot);
-        },
-        error: reject,
-      });
-      actor.start();
-      signal.onAbort((reason) =>
-        actor.send({ type: "CANCEL", reason: reason instanceof Error ? reason.message : String(reason) }),
-      );
-    });
-  return {
-    run: async (step, input, signal, parent) => {
-      const snapshot = await runActor(step, requestFor(step, input), parent, signal);
-      const result = snapshot.output!;
-      if (result.status !== "succeeded") {
-        throw new SubWorkflowError(step.name, result.workflow, result.status, result.error, result);
-      }
-      return { output: result.output, handle: snapshot.context.ledger };
-    },
-    rollback: async (step, handle, cause, signal, parent) => {
-      const request = requestFor(step, undefined);
-      rollbacks.set(request, { ledger: handle as RunLedger, cause });
-      const snapshot = await runActor(step, request, parent, signal);
-      return snapshot.output!.compensation.failed.map((f) => f.step);
-    },
-  };
-}
-
-/**
- * A compensated step's side effects are undone: drop its cached outputs so a later
- * execution does not reuse a result that no longer holds.
- */
-function forgetCached(context: WorkflowMachineContext, i: number): void {
-  const key = context.ledger.cacheKeys[i];
-  const store = context.scope.cache?.store;
-  if (key === undefined || store === undefined) return;
-  try {
-    Promise.resolve(store.delete(key)).catch(() => {});
-  } catch {
-    // A store that cannot delete leaves an entry that expires with its ttl.
-  }
-}
-
-/** RunRequests that reopen a finished sub-workflow run to roll it back. */
-const rollbacks = new WeakMap<RunRequest<unknown>, { ledger: RunLedger; cause: WorkflowError }>();
-const rollbackOf = (request: RunRequest<unknown>) => rollbacks.get(request);
-
-const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
-
-/**
- * Check the workflow input before anything runs: an object, valid against the
- * workflow's schema (whose output the steps see), holding every name a step reads.
- * An asynchronous schema leaves the ledger `validating`; `begin` waits for it.
- */
-function acceptInput(plan: WorkflowPlan, ledger: RunLedger, value: unknown): void {
-  const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
-  if (plan.inputSchema !== undefined) {
-    let verdict: unknown;
-    try {
-      verdict = validate(plan.inputSchema, value, `Workflow \`${plan.workflow}\` input`);
-    } catch (error) {
-      ledger.reject(error as WorkflowError);
-      return;
-    }
-    if (verdict instanceof Promise) {
-      ledger.validating = true;
-      ledger.pendingInput = verdict;
-      return;
-    }
-    settleInput(plan, ledger, verdict);
-    return;
-  }
-  if (!isObject && (value !== undefined || plan.requiredInputs.length > 0)) {
-    const got = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
-    ledger.reject(new WorkflowInputError(`Workflow \`${plan.workflow}\` expects an object as input, got ${got}`));
-    return;
-  }
-  settleInput(plan, ledger, isObject ? value : EMPTY);
-}
-
-/**
- * Freeze the (validated) input and check that every name a step reads is there —
- * unless a schema validated it: the schema is then the contract, and a key it leaves
- * out (an optional one) reads as undefined.
- */
-function settleInput(plan: WorkflowPlan, ledger: RunLedger, value: unknown): void {
-  const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
-  ledger.workflowInput = isObject ? freeze(value as Record<string, unknown>, true) : EMPTY;
-  if (plan.inputSchema !== undefined) return;
-  const missing = ledger.missingInputs();
-  if (missing.length > 0) {
-    const names = missing.map((m) => `\`${m}\``).join(", ");
-    ledger.reject(new WorkflowInputError(`Workflow \`${plan.workflow}\` input is missing ${names}`, missing));
-  }
-}
 
 function compile(plan: WorkflowPlan) {
   /** Create and start the step actor of step i (to run it, or to compensate it). */
