@@ -2,7 +2,7 @@
  * The step actor: one per step, created by the workflow actor when the step is
  * ready and finished (status "done") as soon as the step settles.
  *
- *   running ──ok──▶ succeeded
+ *   idle ─START→ running ──ok──▶ succeeded
  *     │  ▲
  *   error/TIMEOUT      BACKOFF
  *     ▼  │
@@ -10,7 +10,7 @@
  *   running ─ABORT→ (signal aborted, waits for the attempt to settle) ─▶ cancelled | succeeded
  *   retrying ─ABORT→ cancelled
  *
- *   compensating ──ok──▶ compensated     (an actor created again for the rollback)
+ *   idle ─START→ compensating ──ok──▶ compensated     (an actor created again for the rollback)
  *     └─error/TIMEOUT─▶ (backoff) compensating … ─▶ compensation_failed
  *
  * The states are the snapshot's `value`, so the inspector shows them. It is written
@@ -87,6 +87,7 @@ export interface StepActorInput {
 
 /** The named states of a step actor. */
 export type StepState =
+  | "idle"
   | "running"
   | "retrying"
   | "succeeded"
@@ -98,6 +99,7 @@ export type StepState =
 
 /** The step actor's chart as data: state → event → next states. */
 export const stepStates = {
+  idle: { START: ["running", "compensating"], ABORT: ["cancelled"] },
   running: {
     SETTLED: ["succeeded", "retrying", "failed", "cancelled"],
     TIMEOUT: ["retrying", "failed", "cancelled"],
@@ -164,7 +166,7 @@ type SettledEvent = { type: "SETTLED"; attempt: number; ok: true; output: unknow
 type SettledError = { type: "SETTLED"; attempt: number; ok: false; error: WorkflowError };
 type TimerEvent = { type: "TIMEOUT" | "BACKOFF" | "GRACE"; attempt: number };
 type StopEvent = { type: "xstate.stop" };
-export type StepActorEvent = AbortStepEvent | SettledEvent | TimerEvent | StopEvent;
+export type StepActorEvent = { type: "START" } | AbortStepEvent | SettledEvent | TimerEvent | StopEvent;
 
 type Scope = ActorScope<StepSnapshot, StepActorEvent>;
 
@@ -173,18 +175,22 @@ const DECISIONS: ReadonlySet<string> = new Set<StepErrorDecision>(["retry", "fai
 export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput> = {
   getInitialSnapshot: (scope, input) => {
     const runtime = new Runtime(input, scope.system._clock);
-    const value: StepState = input.mode === "compensate" ? "compensating" : "running";
-    return snapshot(value, runtime, "active", undefined);
+    return snapshot("idle", runtime, "active", undefined);
   },
 
+  // Created idle; START (processed as soon as the actor starts) begins the first attempt.
   start: (state, scope) => {
-    if (state.status === "active") begin(state.runtime, scope);
+    if (state.status === "active") scope.self.send({ type: "START" });
   },
 
   transition: (state, event, scope) => {
     if (state.status !== "active") return state;
     const runtime = state.runtime;
     switch (event.type) {
+      case "START":
+        if (state.value !== "idle") return state;
+        scope.defer(() => begin(runtime, scope));
+        return snapshot(runtime.input.mode === "compensate" ? "compensating" : "running", runtime, "active", undefined);
       case "SETTLED":
         if (!runtime.pending || event.attempt !== runtime.attempt) return state;
         runtime.pending = false;
@@ -203,6 +209,10 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
         scope.defer(() => begin(runtime, scope));
         return state.value === "retrying" ? snapshot("running", runtime, "active", undefined) : state;
       case "ABORT": {
+        if (state.value === "idle") {
+          runtime.abortReason = event.reason;
+          return runtime.input.mode === "compensate" ? compensationAborted(runtime) : cancelled(runtime);
+        }
         if (state.value === "retrying" || (state.value === "compensating" && !runtime.pending)) {
           // Waiting out a backoff: nothing is running, settle now (reaching "done" cancels the timer).
           runtime.abortReason = event.reason;

@@ -197,7 +197,7 @@ describe("rubberduck run --trace-file and view", () => {
     expect(lines[0]).toMatchObject({ kind: "run", workflow: "failing", steps: [{ name: "a" }, { name: "b" }] });
     expect(lines.at(-1)).toMatchObject({ kind: "result", status: "failed", compensation: { compensated: ["a"] } });
     const states = lines.filter((l) => l.kind === "state" && l.actor === "step:b").map((l) => l.state);
-    expect(states).toEqual(["running", "failed"]);
+    expect(states).toEqual(["idle", "running", "failed"]);
     const view = cli(["view", trace, "--out", html]);
     expect(view.code).toBe(0);
     const page = readFileSync(html, "utf8");

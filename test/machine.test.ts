@@ -89,10 +89,10 @@ describe("inspection", () => {
     expect(children.map((c) => c.id)).toEqual(["step:debit", "step:flaky_notify", "step:credit", "compensate:debit"]);
     for (const child of children) expect(child._parent).toBe(root);
 
-    expect(statesOf("step:debit")).toEqual(["running", "succeeded"]);
-    expect(statesOf("step:flaky_notify")).toEqual(["running", "retrying", "running", "succeeded"]);
-    expect(statesOf("step:credit")).toEqual(["running", "failed"]);
-    expect(statesOf("compensate:debit")).toEqual(["compensating", "compensated"]);
+    expect(statesOf("step:debit")).toEqual(["idle", "running", "succeeded"]);
+    expect(statesOf("step:flaky_notify")).toEqual(["idle", "running", "retrying", "running", "succeeded"]);
+    expect(statesOf("step:credit")).toEqual(["idle", "running", "failed"]);
+    expect(statesOf("compensate:debit")).toEqual(["idle", "compensating", "compensated"]);
     expect(statesOf(run.actor.id)).toContain("compensating");
     expect(statesOf(run.actor.id).at(-1)).toBe("failed");
   });

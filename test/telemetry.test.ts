@@ -195,7 +195,7 @@ describe("the debug trace", () => {
     for (const actor of ["step:a", "step:b", "step:c", "compensate:b", "compensate:a"]) {
       expect(fromTrace.get(actor)).toEqual(seen.get(actor));
     }
-    expect(fromTrace.get("step:b")).toEqual(["running", "retrying", "running", "succeeded"]);
+    expect(fromTrace.get("step:b")).toEqual(["idle", "running", "retrying", "running", "succeeded"]);
     const events = trail.filter((e) => e.kind === "event").map((e) => (e.kind === "event" ? e.event.seq : 0));
     expect(events).toEqual(events.map((_, i) => i + 1));
     const times = trail.map((e) => e.at);

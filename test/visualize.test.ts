@@ -422,9 +422,10 @@ describe("stepMachineMermaid", () => {
     }
   });
 
-  it("enters at running and compensating, and marks the final states", () => {
-    expect(text).toContain("[*] --> running");
-    expect(text).toContain("[*] --> compensating");
+  it("enters at idle, then running or compensating, and marks the final states", () => {
+    expect(text).toContain("[*] --> idle");
+    expect(text).toContain("idle --> running : START");
+    expect(text).toContain("idle --> compensating : START");
     const finals = Object.entries(stepStates)
       .filter(([, events]) => Object.keys(events).length === 0)
       .map(([state]) => state);

@@ -1,18 +1,15 @@
 /**
  * The step actor's chart (`stepStates`: state → event → next states) as a Mermaid
  * `stateDiagram-v2`. One arrow per pair of states, labelled with every event that
- * takes it; a step actor starts in `running` (to run the step) or `compensating`
- * (to roll it back); states with no way out are final.
+ * takes it; a step actor starts `idle`, and its START leads to `running` (to run
+ * the step) or `compensating` (to roll it back); states with no way out are final.
  */
 
 import { type StepState, stepStates } from "../../machines/step.machine.js";
 
 type Chart = Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
 
-const ENTRIES: readonly (readonly [StepState, string])[] = [
-  ["running", "run"],
-  ["compensating", "compensate"],
-];
+const ENTRIES: readonly (readonly [StepState, string])[] = [["idle", "created"]];
 
 /**
  * Draw the step actor's states and transitions as a Mermaid state diagram.
@@ -20,8 +17,8 @@ const ENTRIES: readonly (readonly [StepState, string])[] = [
  * @example
  * stepMachineMermaid();
  * // stateDiagram-v2
- * //   [*] --> running : run
- * //   [*] --> compensating : compensate
+ * //   [*] --> idle : created
+ * //   idle --> running : START
  * //   running --> succeeded : SETTLED
  * //   running --> retrying : SETTLED / TIMEOUT
  * //   …
