@@ -13,10 +13,11 @@ import { SubWorkflowError, type WorkflowError, WorkflowInputError } from "../src
 import type { WorkflowEvent, WorkflowEventFields } from "../src/events.js";
 import type { PlannedStep, WorkflowPlan } from "../src/planner/types.js";
 import { RunLedger } from "../src/policy/run-ledger.js";
+import type { Instrument } from "../src/telemetry/telemetry.js";
 import { validate } from "../src/validation/standard-schema.js";
 import type { AttemptSignal } from "./attempt-signal.js";
 import type { ExecutionScope, stepLogic } from "./step.machine.js";
-import type { CacheAccess, Instrument, SubWorkflowRunner } from "./step-work.js";
+import type { CacheAccess, SubWorkflowRunner } from "./step-work.js";
 import { toMachine, type WorkflowMachine, type WorkflowSnapshot } from "./workflow.machine.js";
 
 type StepActorRef = ActorRefFrom<typeof stepLogic>;
@@ -105,10 +106,14 @@ export function createContext(plan: WorkflowPlan, raw: unknown): WorkflowMachine
   return context;
 }
 
+/** Whether the sink wants events now (no `listening` answer: always). */
+const listening = (sink: NonNullable<WorkflowMachineContext["sink"]>) =>
+  sink.listening === undefined || sink.listening();
+
 /** Deliver an event to the run's sink, built only if someone listens. */
 export function deliver(context: WorkflowMachineContext, fields: WorkflowEventFields): void {
   const { sink, ledger } = context;
-  if (sink !== undefined && (sink.listening === undefined || sink.listening())) sink.onEvent!(ledger.event(fields));
+  if (sink !== undefined && listening(sink)) sink.onEvent!(ledger.event(fields));
   else ledger.skipEvent();
 }
 
@@ -125,7 +130,7 @@ function subWorkflowRunner(context: WorkflowMachineContext, options: RunRequestO
       sink === undefined
         ? undefined
         : (event: WorkflowEvent) => {
-            if (sink.listening === undefined || sink.listening()) sink.onEvent!(ledger.forwarded(event, step.name));
+            if (listening(sink)) sink.onEvent!(ledger.forwarded(event, step.name));
             else ledger.skipEvent();
           };
     const outer = options.instrument;

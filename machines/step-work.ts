@@ -20,7 +20,7 @@ import {
   type WorkflowError,
 } from "../src/errors.js";
 import type { PlannedStep } from "../src/planner/types.js";
-import type { AttemptInfo } from "../src/telemetry/telemetry.js";
+import type { AttemptInfo, Instrument } from "../src/telemetry/telemetry.js";
 import { validate } from "../src/validation/standard-schema.js";
 import type { AttemptSignal } from "./attempt-signal.js";
 
@@ -73,9 +73,6 @@ export interface AttemptInput {
   /** Wraps the step's own code (telemetry context), when the execution has one. */
   readonly instrument: Instrument | undefined;
 }
-
-/** Runs step code inside a context (see Telemetry.instrument). */
-export type Instrument = <T>(attempt: AttemptInfo, run: () => T) => T;
 
 export interface AttemptOutcome {
   readonly output: Readonly<Record<string, unknown>>;

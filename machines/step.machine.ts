@@ -42,12 +42,12 @@ import {
 } from "../src/errors.js";
 import type { PlannedStep } from "../src/planner/types.js";
 import { backoffDelay, shouldRetry } from "../src/policy/retry.js";
+import type { Instrument } from "../src/telemetry/telemetry.js";
 import { AttemptSignal } from "./attempt-signal.js";
 import type { AbortStepEvent, SettledReport, StepReport } from "./protocol.js";
 import {
   type AttemptOutcome,
   type CacheAccess,
-  type Instrument,
   runAttempt,
   runCompensation,
   type SubWorkflowRunner,

@@ -5,7 +5,6 @@
 import { nanoid } from "nanoid";
 import { type Observable, Subject } from "rxjs";
 import type { InspectionEvent, Observer } from "xstate";
-import type { Instrument } from "../../machines/step-work.js";
 import { toMachine } from "../../machines/workflow.machine.js";
 import { memoryCache } from "../cache/memory.js";
 import type { CacheStore } from "../cache/store.js";
@@ -13,7 +12,7 @@ import type { AnyWorkflow, InputOf, ResultOf } from "../dsl/workflow.js";
 import { describe } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
 import type { WorkflowResult } from "../result.js";
-import type { Telemetry } from "../telemetry/telemetry.js";
+import type { Instrument, Telemetry } from "../telemetry/telemetry.js";
 import { type Clock, systemClock } from "./clock.js";
 import { type ExecutionStatus, startExecution, type WorkflowRun } from "./execution.js";
 import { WorkflowRegistry } from "./registry.js";

@@ -4,7 +4,6 @@
 
 import { type Observable, Subject } from "rxjs";
 import { createActor, type InspectionEvent, type Observer } from "xstate";
-import type { Instrument } from "../../machines/step-work.js";
 import {
   RunRequest,
   type WorkflowActorRef,
@@ -14,6 +13,7 @@ import {
 import type { CacheStore } from "../cache/store.js";
 import type { WorkflowEvent } from "../events.js";
 import type { StepStatus, WorkflowResult, WorkflowStatus } from "../result.js";
+import type { Instrument } from "../telemetry/telemetry.js";
 import type { Clock } from "./clock.js";
 import { traceRecorder } from "./trace-recorder.js";
 

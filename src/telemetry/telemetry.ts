@@ -24,6 +24,9 @@ export interface AttemptInfo {
  * const logger: Telemetry = { onEvent: (e) => log.info({ type: e.type, step: e.step, ms: e.durationMs }) };
  * createEngine({ telemetry: logger });
  */
+/** Runs a piece of step code inside a context (a telemetry backend's `instrument`). */
+export type Instrument = <T>(attempt: AttemptInfo, run: () => T) => T;
+
 export interface Telemetry {
   onEvent(event: WorkflowEvent): void;
   instrument?<T>(attempt: AttemptInfo, run: () => T): T;
