@@ -44,7 +44,7 @@ export type {
   StepCommonOptions,
   StepOptions,
 } from "./dsl/workflow.js";
-export { Workflow, workflow } from "./dsl/workflow.js";
+export { isWorkflow, Workflow, workflow } from "./dsl/workflow.js";
 export type { Clock } from "./engine/clock.js";
 export { systemClock } from "./engine/clock.js";
 export type { Engine, EngineOptions, ExecuteOptions, InspectOption } from "./engine/engine.js";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { type AnyWorkflow, stepMachineMermaid, stepStates, toMermaid, toSvg } from "../src/index.js";
+import { type AnyWorkflow, isWorkflow, stepMachineMermaid, stepStates, toMermaid, toSvg } from "../src/index.js";
 
 const root = new URL("..", import.meta.url).pathname;
 const folder = join(root, "visualizations");
@@ -17,10 +17,7 @@ async function exampleWorkflows(): Promise<{ stem: string; wf: AnyWorkflow }[]> 
   for (const file of readdirSync(join(root, "examples")).filter((f) => f.endsWith(".ts"))) {
     const exports = (await import(pathToFileURL(join(root, "examples", file)).href)) as Record<string, unknown>;
     for (const value of Object.values(exports)) {
-      const wf = value as AnyWorkflow;
-      if (typeof wf === "object" && wf !== null && typeof wf.step === "function") {
-        found.push({ stem: `${file.replace(/\.ts$/, "")}.${wf.name}`, wf });
-      }
+      if (isWorkflow(value)) found.push({ stem: `${file.replace(/\.ts$/, "")}.${value.name}`, wf: value });
     }
   }
   return found;

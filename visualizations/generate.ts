@@ -6,7 +6,7 @@
 import { readdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type AnyWorkflow, stepMachineMermaid, toMermaid, toSvg } from "../src/index.js";
+import { isWorkflow, stepMachineMermaid, toMermaid, toSvg } from "../src/index.js";
 
 const here = new URL(".", import.meta.url).pathname;
 const examples = join(here, "..", "examples");
@@ -27,8 +27,3 @@ for (const file of readdirSync(examples)
 writeFileSync(join(here, "step-actor.mmd"), stepMachineMermaid());
 written.push("step-actor.mmd");
 console.log(`visualizations/: ${written.join(", ")}`);
-
-function isWorkflow(value: unknown): value is AnyWorkflow {
-  const v = value as Partial<AnyWorkflow> | null;
-  return typeof v === "object" && v !== null && typeof v.step === "function" && Array.isArray(v.steps);
-}

@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { AnyWorkflow } from "../index.js";
+import { type AnyWorkflow, isWorkflow } from "../index.js";
 import { CliError } from "./cli-error.js";
 
 export interface LoadedModule {
@@ -64,17 +64,4 @@ export function pickWorkflow(loaded: LoadedModule, name: string | undefined): An
     throw new CliError(`${loaded.file} has no workflow named \`${name}\`.`, `It exports: ${names.join(", ")}.`);
   }
   return found;
-}
-
-/** Duck-typed: a definition from another copy of the library is still a workflow. */
-function isWorkflow(value: unknown): value is AnyWorkflow {
-  const v = value as Partial<AnyWorkflow> | null;
-  return (
-    typeof v === "object" &&
-    v !== null &&
-    typeof v.name === "string" &&
-    typeof v.step === "function" &&
-    Array.isArray(v.steps) &&
-    typeof v.options === "object"
-  );
 }

@@ -133,6 +133,25 @@ interface StepNode {
 /** A workflow of any types; what the engine, planner and machines accept. */
 export type AnyWorkflow = Workflow<any, any, any, any>;
 
+/**
+ * Whether a value is a workflow definition — also one built by another copy of this
+ * library (e.g. a module loaded through a different loader), so it checks the shape.
+ *
+ * @example
+ * const workflows = Object.values(await import("./flows.js")).filter(isWorkflow);
+ */
+export function isWorkflow(value: unknown): value is AnyWorkflow {
+  const v = value as Partial<AnyWorkflow> | null;
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    typeof v.name === "string" &&
+    typeof v.step === "function" &&
+    Array.isArray(v.steps) &&
+    typeof v.options === "object"
+  );
+}
+
 /** The input a workflow expects from its caller (its input schema's input type, if it has one). */
 export type InputOf<W> = W extends Workflow<any, any, any, infer RI> ? RI : never;
 /** The outputs a workflow produces. */
