@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { type CacheStore, createEngine, memoryCache, workflow } from "../src/index.js";
-import { record, trace } from "./helpers.js";
+import { record, trace, useFakeClock } from "./helpers.js";
 
 function expensive(counter: { runs: number }) {
   return workflow<{ config: Record<string, unknown> }>("analysis", { version: "2.1.0" }).step("analyse", {
@@ -34,12 +34,7 @@ describe("step caching", () => {
   });
 
   describe("with a fake clock", () => {
-    beforeEach(() => {
-      vi.useFakeTimers({ now: 0 });
-    });
-    afterEach(() => {
-      vi.useRealTimers();
-    });
+    useFakeClock();
 
     it("expires entries after their ttl", async () => {
       const counter = { runs: 0 };

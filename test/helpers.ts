@@ -3,7 +3,7 @@
  * over recorded events (in the spirit of p-graph's `toHaveStartedBefore`).
  */
 
-import { expect, vi } from "vitest";
+import { afterEach, beforeEach, expect, vi } from "vitest";
 import type { WorkflowEvent, WorkflowRun } from "../src/index.js";
 
 export interface Deferred<T = void> {
@@ -45,6 +45,16 @@ export function indexOfEvent(events: readonly WorkflowEvent[], type: string, ste
 /** `a` settled (succeeded) before `b` started. */
 export function expectFinishedBeforeStart(events: readonly WorkflowEvent[], a: string, b: string): void {
   expect(indexOfEvent(events, "step.succeeded", a)).toBeLessThan(indexOfEvent(events, "step.started", b));
+}
+
+/** Fake timers (and Date) starting at 0 for every test of the calling file or block. */
+export function useFakeClock(): void {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 }
 
 /** Flush pending microtasks and advance fake timers until the promise settles. */

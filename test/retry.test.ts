@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   type AnyWorkflow,
   backoffDelay,
@@ -10,14 +10,9 @@ import {
   type WorkflowEvent,
   workflow,
 } from "../src/index.js";
-import { record, settle } from "./helpers.js";
+import { record, settle, useFakeClock } from "./helpers.js";
 
-beforeEach(() => {
-  vi.useFakeTimers({ now: 0 });
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeClock();
 
 const startsOf = (events: WorkflowEvent[], step: string) =>
   events.filter((e) => e.type === "step.started" && e.step === step).map((e) => e.timestamp);

@@ -16,11 +16,11 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AnyActorRef, InspectionEvent } from "xstate";
 import { createEngine, workflow } from "../src/index.js";
 import { openTelemetry } from "../src/telemetry/opentelemetry.js";
-import { settle } from "./helpers.js";
+import { settle, useFakeClock } from "./helpers.js";
 
 const contextManager = new AsyncLocalStorageContextManager();
 beforeAll(() => {
@@ -127,12 +127,7 @@ describe("OpenTelemetry", () => {
 });
 
 describe("result.metrics", () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ now: 0 });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  useFakeClock();
 
   it("reports durations, attempts, queue waits, the critical path as run and the parallelism", async () => {
     const wf = workflow("shape", { parallelLimit: 2 })

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   createEngine,
   StepTimeoutError,
@@ -6,14 +6,9 @@ import {
   WorkflowTimeoutError,
   workflow,
 } from "../src/index.js";
-import { flush, record, settle, trace } from "./helpers.js";
+import { flush, record, settle, trace, useFakeClock } from "./helpers.js";
 
-beforeEach(() => {
-  vi.useFakeTimers({ now: 0 });
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeClock();
 
 /** Resolves after `ms` of (fake) time, or rejects with the signal's reason when aborted. */
 const sleep = (ms: number, signal: AbortSignal) =>
