@@ -29,6 +29,7 @@ export interface Halt {
 }
 
 const ranks = new WeakMap<WorkflowPlan, Int32Array>();
+const NONE: readonly number[] = Object.freeze([]);
 
 function rankOf(plan: WorkflowPlan): Int32Array {
   let rank = ranks.get(plan);
@@ -183,23 +184,24 @@ export class RunLedger {
    * with `parallel: false` starts only when nothing is in flight, and nothing starts
    * beside it.
    */
-  take(): number[] {
+  take(): readonly number[] {
+    if (this.halt !== undefined || this.#ready.size === 0) return NONE;
     const started: number[] = [];
-    if (this.halt !== undefined) return started;
     const ready = this.#ready;
     const limit = this.plan.parallelLimit;
+    const now = this.#now();
     while (ready.size > 0 && !this.#exclusive) {
       const next = ready.peek()!;
       const alone = !this.plan.steps[next]!.definition.parallel;
       if (alone ? this.inFlight.size > 0 : this.inFlight.size >= limit) break;
       ready.pop();
       this.#exclusive = alone;
-      this.#accountInFlight();
+      this.#accountInFlight(now);
       this.inFlight.add(next);
       if (this.inFlight.size > this.#maxInFlight) this.#maxInFlight = this.inFlight.size;
       this.status[next] = "running";
       this.#attempts[next] = 1;
-      this.#started[next] = this.#now();
+      this.#started[next] = now;
       started.push(next);
     }
     return started;
@@ -427,15 +429,15 @@ export class RunLedger {
   }
 
   #settle(i: number, status: StepStatus): void {
+    const now = this.#now();
     this.status[i] = status;
-    this.#finished[i] = this.#now();
-    this.#accountInFlight();
+    this.#finished[i] = now;
+    this.#accountInFlight(now);
     if (this.inFlight.delete(i) && !this.plan.steps[i]!.definition.parallel) this.#exclusive = false;
   }
 
   /** Add the time since the last change, weighted by the steps in flight, to the busy area. */
-  #accountInFlight(): void {
-    const now = this.#now();
+  #accountInFlight(now: number): void {
     this.#busyArea += this.inFlight.size * (now - this.#lastChange);
     this.#lastChange = now;
   }
