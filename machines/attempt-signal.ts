@@ -8,6 +8,7 @@ export class AttemptSignal {
   #aborted = false;
   #reason: unknown;
   #listeners: ((reason: unknown) => void)[] | undefined;
+  #disposers: (() => void)[] | undefined;
 
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
@@ -39,5 +40,17 @@ export class AttemptSignal {
   onAbort(listener: (reason: unknown) => void): void {
     if (this.#aborted) listener(this.#reason);
     else (this.#listeners ??= []).push(listener);
+  }
+
+  /** Call `disposer` when the attempt's actor stops (to stop what the attempt started). */
+  onDispose(disposer: () => void): void {
+    (this.#disposers ??= []).push(disposer);
+  }
+
+  /** The attempt's actor stopped: release everything the attempt owns. */
+  dispose(): void {
+    const disposers = this.#disposers;
+    this.#disposers = undefined;
+    if (disposers !== undefined) for (const disposer of disposers) disposer();
   }
 }

@@ -7,6 +7,7 @@
 import { freeze } from "immer";
 import { nanoid } from "nanoid";
 import { type ActorRefFrom, type AnyActorRef, createActor } from "xstate";
+import { type CacheAccess, forgetCache } from "../src/cache/step-cache.js";
 import type { CacheStore } from "../src/cache/store.js";
 import type { AnyWorkflow } from "../src/dsl/workflow.js";
 import { SubWorkflowError, type WorkflowError, WorkflowInputError } from "../src/errors.js";
@@ -17,7 +18,7 @@ import type { Instrument } from "../src/telemetry/telemetry.js";
 import { validate } from "../src/validation/standard-schema.js";
 import type { AttemptSignal } from "./attempt-signal.js";
 import type { ExecutionScope, stepLogic } from "./step.machine.js";
-import type { CacheAccess, SubWorkflowRunner } from "./step-work.js";
+import type { SubWorkflowRunner } from "./step-work.js";
 import { toMachine, type WorkflowMachine, type WorkflowSnapshot } from "./workflow.machine.js";
 
 type StepActorRef = ActorRefFrom<typeof stepLogic>;
@@ -76,7 +77,7 @@ export function createContext(plan: WorkflowPlan, raw: unknown): WorkflowMachine
   const ledger =
     rollback?.ledger ?? new RunLedger(plan, options.executionId ?? nanoid(), EMPTY, options.now ?? Date.now);
   if (rollback !== undefined) ledger.reopenForRollback(rollback.cause);
-  else acceptInput(plan, ledger, request.input);
+  else guardInput(plan, ledger, () => acceptInput(plan, ledger, request.input));
   const sink = options.onEvent === undefined ? undefined : { onEvent: options.onEvent, listening: options.listening };
   const context: WorkflowMachineContext = { ledger, scope: undefined as never, sink, live: new Map() };
   const store = options.cache;
@@ -98,6 +99,7 @@ export function createContext(plan: WorkflowPlan, raw: unknown): WorkflowMachine
     },
     results: ledger.results,
     random: options.random ?? Math.random,
+    now: options.now ?? Date.now,
     cache,
     subWorkflows: subWorkflowRunner(context, options),
     instrument: options.instrument,
@@ -110,11 +112,22 @@ export function createContext(plan: WorkflowPlan, raw: unknown): WorkflowMachine
 const listening = (sink: NonNullable<WorkflowMachineContext["sink"]>) =>
   sink.listening === undefined || sink.listening();
 
-/** Deliver an event to the run's sink, built only if someone listens. */
+/**
+ * Deliver an event to the run's sink, built only if someone listens. Nothing goes out
+ * after the terminal event: a late report there is an engine bug, said in a warning.
+ */
 export function deliver(context: WorkflowMachineContext, fields: WorkflowEventFields): void {
   const { sink, ledger } = context;
-  if (sink !== undefined && listening(sink)) sink.onEvent!(ledger.event(fields));
+  if (ledger.closed) lateEvent(ledger, fields.type);
+  else if (sink !== undefined && listening(sink)) sink.onEvent!(ledger.event(fields));
   else ledger.skipEvent();
+}
+
+function lateEvent(ledger: RunLedger, type: string): void {
+  process.emitWarning(
+    `Execution ${ledger.executionId} of \`${ledger.plan.workflow}\` produced ${type} after its terminal event; it was dropped`,
+    "RubberDuckLateEventWarning",
+  );
 }
 
 /**
@@ -130,7 +143,8 @@ function subWorkflowRunner(context: WorkflowMachineContext, options: RunRequestO
       sink === undefined
         ? undefined
         : (event: WorkflowEvent) => {
-            if (listening(sink)) sink.onEvent!(ledger.forwarded(event, step.name));
+            if (ledger.closed) lateEvent(ledger, event.type);
+            else if (listening(sink)) sink.onEvent!(ledger.forwarded(event, step.name));
             else ledger.skipEvent();
           };
     const outer = options.instrument;
@@ -160,14 +174,20 @@ function subWorkflowRunner(context: WorkflowMachineContext, options: RunRequestO
       });
       actor.subscribe({
         next: (snapshot) => {
-          if (snapshot.status === "done") resolve(snapshot);
+          if (snapshot.status !== "done") return;
+          // The rollback the sub run did belongs to this run's result, however the step ends.
+          context.ledger.nestedRollback(step.name, snapshot.output!.compensation);
+          resolve(snapshot);
         },
         error: reject,
       });
       actor.start();
+      // Aborted: the sub run stops like any workflow (its policy rolls it back), and the
+      // step waits for it. Its actor stopped: the sub run stops with it.
       signal.onAbort((reason) =>
         actor.send({ type: "CANCEL", reason: reason instanceof Error ? reason.message : String(reason) }),
       );
+      signal.onDispose(() => actor.stop());
     });
   return {
     run: async (step, input, signal, parent) => {
@@ -194,12 +214,7 @@ function subWorkflowRunner(context: WorkflowMachineContext, options: RunRequestO
 export function forgetCached(context: WorkflowMachineContext, i: number): void {
   const key = context.ledger.cacheKeys[i];
   const store = context.scope.cache?.store;
-  if (key === undefined || store === undefined) return;
-  try {
-    Promise.resolve(store.delete(key)).catch(() => {});
-  } catch {
-    // A store that cannot delete leaves an entry that expires with its ttl.
-  }
+  if (key !== undefined && store !== undefined) forgetCache(store, key);
 }
 
 /** RunRequests that reopen a finished sub-workflow run to roll it back. */
@@ -207,6 +222,23 @@ const rollbacks = new WeakMap<RunRequest<unknown>, { ledger: RunLedger; cause: W
 const rollbackOf = (request: RunRequest<unknown>) => rollbacks.get(request);
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/**
+ * Run a check of the workflow input; whatever it throws (a getter of the input, a
+ * schema that throws instead of reporting issues) fails the run before any step ran.
+ */
+function guardInput(plan: WorkflowPlan, ledger: RunLedger, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    ledger.reject(
+      error instanceof WorkflowInputError
+        ? error
+        : new WorkflowInputError(`Workflow \`${plan.workflow}\` input could not be read: ${reason}`, [], error),
+    );
+  }
+}
 
 /**
  * Check the workflow input before anything runs: an object, valid against the
@@ -240,13 +272,30 @@ function acceptInput(plan: WorkflowPlan, ledger: RunLedger, value: unknown): voi
 }
 
 /**
+ * The workflow input's own enumerable properties, read once into a plain object: the
+ * steps see values, never the caller's getters (which could throw or change later).
+ * Nested values are kept as they are, and deeply frozen with it.
+ */
+function ownData(value: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) copy[key] = value[key];
+  return copy;
+}
+
+/**
  * Freeze the (validated) input and check that every name a step reads is there —
  * unless a schema validated it: the schema is then the contract, and a key it leaves
  * out (an optional one) reads as undefined.
  */
 export function settleInput(plan: WorkflowPlan, ledger: RunLedger, value: unknown): void {
-  const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
-  ledger.workflowInput = isObject ? freeze(value as Record<string, unknown>, true) : EMPTY;
+  guardInput(plan, ledger, () => {
+    const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
+    ledger.workflowInput = isObject ? freeze(ownData(value as Record<string, unknown>), true) : EMPTY;
+    checkRequired(plan, ledger);
+  });
+}
+
+function checkRequired(plan: WorkflowPlan, ledger: RunLedger): void {
   if (plan.inputSchema !== undefined) return;
   const missing = ledger.missingInputs();
   if (missing.length > 0) {

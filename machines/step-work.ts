@@ -9,8 +9,7 @@
 
 import { freeze } from "immer";
 import type { AnyActorRef } from "xstate";
-import { stableHash, stepCacheKey } from "../src/cache/key.js";
-import type { CacheStore } from "../src/cache/store.js";
+import { type CacheAccess, cacheKeyOf, readCache } from "../src/cache/step-cache.js";
 import type { CompensationContext, StepContext } from "../src/dsl/step.js";
 import {
   CompensationError,
@@ -51,15 +50,6 @@ export interface SubWorkflowRun {
   readonly handle: unknown;
 }
 
-/** Cache access for one execution. */
-export interface CacheAccess {
-  readonly store: CacheStore;
-  readonly workflow: string;
-  readonly version: string;
-  /** Tell the workflow actor the cache was bypassed (unhashable input, store error). */
-  readonly bypassed: (step: PlannedStep, reason: string) => void;
-}
-
 export interface AttemptInput {
   readonly step: PlannedStep;
   readonly input: Readonly<Record<string, unknown>>;
@@ -72,6 +62,8 @@ export interface AttemptInput {
   readonly self: AnyActorRef;
   /** Wraps the step's own code (telemetry context), when the execution has one. */
   readonly instrument: Instrument | undefined;
+  /** Told how long the step's code ran before it first returned (synchronously, blocking the thread). */
+  readonly blocked: (ms: number) => void;
 }
 
 export interface AttemptOutcome {
@@ -113,10 +105,9 @@ export async function runAttempt(attempt: AttemptInput): Promise<AttemptOutcome>
     }
     if (definition.validateInput !== undefined) await checkInput(step.name, definition.validateInput, input);
 
-    const cacheKey = attempt.cache === undefined ? undefined : keyOf(attempt.cache, step, input, ctx);
+    const cacheKey = attempt.cache === undefined ? undefined : cacheKeyOf(attempt.cache, step, input, ctx);
     if (cacheKey !== undefined) {
-      const hit = await lookup(attempt.cache!, step, cacheKey);
-      const output = hit === undefined ? undefined : checkedHit(attempt.cache!, step, hit);
+      const output = await readCache(attempt.cache!, step, cacheKey, (hit) => pickOutputs(step, hit));
       if (output !== undefined) return { output, cached: true, cacheKey, sub: undefined };
     }
 
@@ -128,14 +119,17 @@ export async function runAttempt(attempt: AttemptInput): Promise<AttemptOutcome>
       sub = run.handle;
     } else {
       const call = () => definition.run!(input, ctx);
-      value = await (attempt.instrument === undefined ? call() : attempt.instrument(infoOf(ctx, "run"), call));
+      const began = performance.now();
+      const pending = attempt.instrument === undefined ? call() : attempt.instrument(infoOf(ctx, "run"), call);
+      attempt.blocked(performance.now() - began);
+      value = await pending;
     }
     let output = pickOutputs(step, value);
     if (definition.outputSchema !== undefined) {
       const parsed = await validate(definition.outputSchema, output, `Step \`${step.name}\` output`, step.name);
       output = freeze(parsed as Record<string, unknown>, true);
     }
-    if (cacheKey !== undefined) store(attempt.cache!, step, cacheKey, output);
+    // Not written to the cache here: only the step actor knows whether it accepts this result.
     return { output, cached: false, cacheKey, sub };
   } catch (thrown) {
     // Whatever failed — the step, a getter on its result, freezing it — becomes a typed error.
@@ -180,70 +174,13 @@ function infoOf(ctx: StepContext, kind: AttemptInfo["kind"]): AttemptInfo {
   };
 }
 
-/** The step's cache key, or undefined (and a bypass event) when the input cannot be hashed. */
-function keyOf(cache: CacheAccess, step: PlannedStep, input: unknown, ctx: StepContext): string | undefined {
-  const policy = step.cache!;
-  let part: string;
-  try {
-    if (policy.key !== undefined) part = String(policy.key(input, ctx));
-    else if (policy.workflowKey !== undefined) part = String(policy.workflowKey(ctx.workflowInput));
-    else {
-      const hashed = stableHash(input);
-      if ("unhashable" in hashed) {
-        cache.bypassed(step, `the input cannot be hashed: ${hashed.unhashable}`);
-        return undefined;
-      }
-      part = hashed.hash;
-    }
-  } catch (error) {
-    cache.bypassed(step, `the cache key function threw: ${error instanceof Error ? error.message : String(error)}`);
-    return undefined;
-  }
-  return stepCacheKey(cache.workflow, cache.version, step.name, part);
-}
-
-async function lookup(cache: CacheAccess, step: PlannedStep, key: string): Promise<unknown> {
-  try {
-    return await cache.store.get(key);
-  } catch (error) {
-    cache.bypassed(step, `the cache store failed to read: ${error instanceof Error ? error.message : String(error)}`);
-    return undefined;
-  }
-}
-
-/**
- * A cached value must still carry every declared output (an entry written before the
- * step's outputs changed, or by another store user, may not): otherwise it is a miss.
- */
-function checkedHit(
-  cache: CacheAccess,
-  step: PlannedStep,
-  hit: unknown,
-): Readonly<Record<string, unknown>> | undefined {
-  try {
-    return pickOutputs(step, hit);
-  } catch {
-    cache.bypassed(step, "the cached value lacks a declared output; running the step");
-    return undefined;
-  }
-}
-
-function store(cache: CacheAccess, step: PlannedStep, key: string, output: unknown): void {
-  const failed = (error: unknown) =>
-    cache.bypassed(step, `the cache store failed to write: ${error instanceof Error ? error.message : String(error)}`);
-  try {
-    Promise.resolve(cache.store.set(key, output, step.cache!.ttl)).catch(failed);
-  } catch (error) {
-    failed(error);
-  }
-}
-
 /** Keep exactly the declared outputs, deeply frozen; fail if one is missing. */
 function pickOutputs(step: PlannedStep, value: unknown): Readonly<Record<string, unknown>> {
   const declared = step.definition.outputs;
   if (declared.length === 0) return EMPTY;
   const source = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
-  const missing = source === undefined ? [...declared] : declared.filter((key) => !(key in source));
+  // Own properties only: `toString` is not an output of `{}`.
+  const missing = source === undefined ? [...declared] : declared.filter((key) => !Object.hasOwn(source, key));
   if (missing.length > 0) throw new StepOutputError(step.name, missing);
   const output: Record<string, unknown> = {};
   for (const key of declared) output[key] = source![key];

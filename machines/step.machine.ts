@@ -10,6 +10,13 @@
  *   running ─ABORT→ (signal aborted, waits for the attempt to settle) ─▶ cancelled | succeeded
  *   retrying ─ABORT→ cancelled
  *
+ * An attempt settles within `abortGrace` of its abort, or is cancelled and its late
+ * result ignored — except a sub-workflow step's: its attempt is a nested saga, which
+ * this actor waits for, past the grace and past its timeout, until it has stopped and
+ * rolled back (its own timeouts and grace bound it). An attempt that settles after its
+ * deadline has timed out, even when its TIMEOUT could not fire first (synchronous code
+ * held the thread). Only the accepted attempt's outputs are written to the cache.
+ *
  *   idle ─START→ compensating ──ok──▶ compensated     (an actor created again for the rollback)
  *     └─error/TIMEOUT─▶ (backoff) compensating … ─▶ compensation_failed
  *
@@ -30,11 +37,13 @@ import type { ActorLogic, ActorScope, ActorSystem, AnyActorRef, EventObject } fr
 
 type Clock = ActorSystem<any>["_clock"];
 
+import { type CacheAccess, writeCache } from "../src/cache/step-cache.js";
 import type { StepErrorDecision } from "../src/dsl/options.js";
 import type { CompensationContext, StepContext, StepResults } from "../src/dsl/step.js";
 import {
   CompensationError,
   RetriesExhaustedError,
+  SnapshotRestoreError,
   StepAbortedError,
   StepTimeoutError,
   toWorkflowError,
@@ -45,13 +54,7 @@ import { backoffDelay, shouldRetry } from "../src/policy/retry.js";
 import type { Instrument } from "../src/telemetry/telemetry.js";
 import { AttemptSignal } from "./attempt-signal.js";
 import type { AbortStepEvent, SettledReport, StepReport } from "./protocol.js";
-import {
-  type AttemptOutcome,
-  type CacheAccess,
-  runAttempt,
-  runCompensation,
-  type SubWorkflowRunner,
-} from "./step-work.js";
+import { type AttemptOutcome, runAttempt, runCompensation, type SubWorkflowRunner } from "./step-work.js";
 
 /** What the workflow actor knows about the execution, shared by all its step actors. */
 export interface ExecutionScope {
@@ -61,6 +64,8 @@ export interface ExecutionScope {
   readonly workflowInput: Readonly<Record<string, unknown>>;
   readonly results: StepResults;
   readonly random: () => number;
+  /** The execution's time source (deadlines of attempts). */
+  readonly now: () => number;
   /** The cache, when the execution has one. */
   readonly cache: CacheAccess | undefined;
   /** Runs sub-workflow steps (provided by the workflow actor). */
@@ -99,10 +104,10 @@ export type StepState =
 
 /** The step actor's chart as data: state → event → next states. */
 export const stepStates = {
-  idle: { START: ["running", "compensating"], ABORT: ["cancelled"] },
+  idle: { START: ["running", "compensating"], ABORT: ["cancelled", "compensation_failed"] },
   running: {
     SETTLED: ["succeeded", "retrying", "failed", "cancelled"],
-    TIMEOUT: ["retrying", "failed", "cancelled"],
+    TIMEOUT: ["running", "retrying", "failed", "cancelled"],
     ABORT: ["running", "cancelled"],
     GRACE: ["cancelled"],
   },
@@ -132,6 +137,12 @@ class Runtime {
   abortReason: string | undefined = undefined;
   /** An attempt is in progress (not settled, not timed out, not waiting out a backoff). */
   pending = false;
+  /** When the current attempt's `timeout` ends (NaN: no timeout). */
+  deadline = Number.NaN;
+  /** How long the current attempt's code ran synchronously before it first returned, in ms. */
+  blockedMs = 0;
+  /** A sub-workflow step past its timeout, waiting for its run to stop: the error it settles with. */
+  timeoutError: StepTimeoutError | undefined = undefined;
   /** The attempt's TIMEOUT timer, and the BACKOFF or GRACE timer. */
   timers: { timeout: unknown; other: unknown } = { timeout: undefined, other: undefined };
 
@@ -194,15 +205,21 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
       case "SETTLED":
         if (!runtime.pending || event.attempt !== runtime.attempt) return state;
         runtime.pending = false;
+        // Past its deadline, an attempt has timed out even if its timer could not fire
+        // first (synchronous code held the thread, then its result settled at once).
+        if (runtime.timeoutError !== undefined) return timedOut(state, scope, runtime.timeoutError);
+        if (runtime.input.scope.now() > runtime.deadline) return timedOut(state, scope, timeoutErrorOf(runtime));
         return state.value === "running" ? settleRun(state, event, scope) : settleCompensation(state, event, scope);
-      case "TIMEOUT": {
-        if (!runtime.pending || event.attempt !== runtime.attempt) return state;
+      case "TIMEOUT":
+        if (!runtime.pending || event.attempt !== runtime.attempt || runtime.timeoutError !== undefined) return state;
+        if (isNested(runtime)) {
+          // Stop the sub-workflow's run, and settle once it has stopped and rolled back.
+          runtime.timeoutError = timeoutErrorOf(runtime);
+          runtime.controller?.abort(runtime.timeoutError);
+          return state;
+        }
         runtime.pending = false;
-        const timeout = new StepTimeoutError(runtime.input.step.name, runtime.input.step.timeout ?? 0);
-        runtime.controller?.abort(timeout);
-        const failure: SettledError = { type: "SETTLED", attempt: runtime.attempt, ok: false, error: timeout };
-        return state.value === "running" ? settleRun(state, failure, scope) : settleCompensation(state, failure, scope);
-      }
+        return timedOut(state, scope, timeoutErrorOf(runtime));
       case "BACKOFF":
         if (runtime.pending || event.attempt !== runtime.attempt) return state;
         if (state.value !== "retrying" && state.value !== "compensating") return state;
@@ -220,15 +237,19 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
         }
         if ((state.value !== "running" && state.value !== "compensating") || !runtime.pending) return state;
         const grace = runtime.input.abortGrace;
+        // A sub-workflow step waits for its run to stop and roll back, however long the
+        // grace: that run is a nested saga, bounded by its own timeouts and grace.
+        const nested = isNested(runtime);
         if (runtime.abortReason === undefined) {
           runtime.abortReason = event.reason;
           runtime.controller?.abort(new StepAbortedError(runtime.input.step.name, event.reason));
+          if (nested) return state;
           if (!event.force && grace > 0) {
             const attempt = runtime.attempt;
             scope.defer(() => later(runtime, scope, "other", { type: "GRACE", attempt }, grace));
             return state;
           }
-        } else if (!event.force) {
+        } else if (!event.force || nested) {
           return state;
         }
         runtime.pending = false;
@@ -242,10 +263,17 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
         clear(runtime, "timeout");
         clear(runtime, "other");
         runtime.controller?.abort(new StepAbortedError(runtime.input.step.name, "the workflow actor stopped"));
+        // Whatever the attempt owns (a sub-workflow's actor) stops with it.
+        runtime.controller?.dispose();
         return snapshot(state.value, runtime, "stopped", undefined);
       default:
         return state;
     }
+  },
+
+  // A persisted step snapshot holds no attempt, timer or input: see SnapshotRestoreError.
+  restoreSnapshot: () => {
+    throw new SnapshotRestoreError("A step actor");
   },
 
   getPersistedSnapshot: (state) =>
@@ -270,7 +298,11 @@ function begin(runtime: Runtime, scope: Scope): void {
     toParent(scope, { type, index: input.step.index, attempt });
   }
   const timeout = input.step.timeout;
+  runtime.blockedMs = 0;
+  runtime.deadline = Number.NaN;
+  runtime.timeoutError = undefined;
   if (timeout !== undefined) {
+    runtime.deadline = input.scope.now() + timeout;
     later(runtime, scope, "timeout", { type: "TIMEOUT", attempt }, timeout);
   }
   const work =
@@ -294,6 +326,9 @@ function begin(runtime: Runtime, scope: Scope): void {
           subWorkflows: input.scope.subWorkflows,
           self: scope.self,
           instrument: input.scope.instrument,
+          blocked: (ms) => {
+            runtime.blockedMs = ms;
+          },
         });
   const live = () => runtime.pending && runtime.attempt === attempt && scope.self.getSnapshot().status === "active";
   work.then(
@@ -313,6 +348,11 @@ function settleRun(state: StepSnapshot, event: SettledEvent, scope: Scope): Step
   clear(runtime, "timeout");
   if (event.ok) {
     const outcome = event.output as AttemptOutcome;
+    // The one result accepted for this step: the only one that may be cached.
+    const cache = runtime.input.scope.cache;
+    if (!outcome.cached && outcome.cacheKey !== undefined && cache !== undefined) {
+      scope.defer(() => writeCache(cache, step, outcome.cacheKey!, outcome.output));
+    }
     return done("succeeded", runtime, {
       type: "STEP.SUCCEEDED",
       index: step.index,
@@ -368,6 +408,20 @@ function settleCompensation(state: StepSnapshot, event: SettledEvent, scope: Sco
     attempt: runtime.attempt,
     error: event.error instanceof CompensationError ? event.error : new CompensationError(step.name, event.error),
   });
+}
+
+/** A sub-workflow step: its attempts are runs of a nested saga, which must end before the step settles. */
+const isNested = (runtime: Runtime) => runtime.input.step.definition.workflow !== undefined;
+
+const timeoutErrorOf = (runtime: Runtime) =>
+  new StepTimeoutError(runtime.input.step.name, runtime.input.step.timeout ?? 0, runtime.blockedMs);
+
+/** The current attempt ran past its `timeout`: abort it and settle it as a (retryable) failure. */
+function timedOut(state: StepSnapshot, scope: Scope, timeout: StepTimeoutError): StepSnapshot {
+  const { runtime } = state;
+  runtime.controller?.abort(timeout);
+  const failure: SettledError = { type: "SETTLED", attempt: runtime.attempt, ok: false, error: timeout };
+  return state.value === "running" ? settleRun(state, failure, scope) : settleCompensation(state, failure, scope);
 }
 
 interface Verdict {

@@ -28,7 +28,12 @@ import {
   spawnChild,
 } from "xstate";
 import type { AnyWorkflow, InputOf, ResultOf } from "../src/dsl/workflow.js";
-import { WorkflowCancelledError, type WorkflowError, WorkflowTimeoutError } from "../src/errors.js";
+import {
+  SnapshotRestoreError,
+  WorkflowCancelledError,
+  type WorkflowError,
+  WorkflowTimeoutError,
+} from "../src/errors.js";
 import { plan as planWorkflow } from "../src/planner/plan.js";
 import type { WorkflowPlan } from "../src/planner/types.js";
 import type { WorkflowResult } from "../src/result.js";
@@ -176,10 +181,13 @@ function compile(plan: WorkflowPlan) {
         if (plan.timeout !== undefined && ledger.halt === undefined) {
           self.system.scheduler.schedule(self, self, { type: "WORKFLOW.TIMEOUT" }, plan.timeout, TIMEOUT_ID);
         }
-        if (ledger.pendingInput !== undefined) {
-          ledger.pendingInput.then(
-            (value) => self.send({ type: "INPUT.VALIDATED", value }),
-            (error: WorkflowError) => self.send({ type: "INPUT.INVALID", error }),
+        const verdict = ledger.pendingInput;
+        if (verdict !== undefined) {
+          // A verdict abandoned in the meantime (cancelled, timed out) is not delivered.
+          const current = () => ledger.pendingInput === verdict;
+          verdict.then(
+            (value) => current() && self.send({ type: "INPUT.VALIDATED", value }),
+            (error: WorkflowError) => current() && self.send({ type: "INPUT.INVALID", error }),
           );
           return;
         }
@@ -234,6 +242,7 @@ function compile(plan: WorkflowPlan) {
           error: ledger.error,
           durationMs: ledger.finishedAt! - ledger.startedAt,
         });
+        ledger.closed = true;
       },
     },
   }).createMachine({
@@ -305,6 +314,19 @@ const supervisor = fromCallback<EventObject, ReadonlyMap<number, AnyActorRef>>((
   for (const actor of live.values()) actor.send({ type: "xstate.stop" });
 });
 
+/**
+ * `createActor(machine, { snapshot })` fails at once with a SnapshotRestoreError
+ * (XState puts the actor in its error state): a persisted snapshot holds no run state,
+ * and the restored actor would otherwise sit in `running` forever.
+ */
+function refuseRestore(logic: object, actor: string): void {
+  Object.defineProperty(logic, "restoreSnapshot", {
+    value: () => {
+      throw new SnapshotRestoreError(actor);
+    },
+  });
+}
+
 /** The XState machine of a workflow definition. */
 export type WorkflowMachine = ReturnType<typeof compile>;
 export type WorkflowActorRef = ActorRefFrom<WorkflowMachine>;
@@ -329,6 +351,7 @@ export function toMachine<W extends AnyWorkflow>(wf: W): TypedWorkflowMachine<In
   let machine = machines.get(plan);
   if (machine === undefined) {
     machine = compile(plan);
+    refuseRestore(machine, `Workflow actor \`${plan.workflow}\``);
     machines.set(plan, machine);
   }
   return machine as unknown as TypedWorkflowMachine<InputOf<W>, ResultOf<W>>;

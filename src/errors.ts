@@ -22,6 +22,7 @@ export const ErrorCode = {
   SUB_WORKFLOW_FAILED: "SUB_WORKFLOW_FAILED",
   WORKFLOW_NOT_FOUND: "WORKFLOW_NOT_FOUND",
   VERSION_CONFLICT: "VERSION_CONFLICT",
+  SNAPSHOT_NOT_RESTORABLE: "SNAPSHOT_NOT_RESTORABLE",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -116,14 +117,27 @@ export class ValidationError extends WorkflowError {
   }
 }
 
-/** A step attempt ran past its `timeout`. Retryable. */
+/**
+ * A step attempt ran past its `timeout`. Retryable. A timeout aborts the attempt's
+ * signal; it cannot interrupt synchronous code, which holds the only thread until it
+ * returns: `blockedMs` says how long the attempt's code ran before it first returned,
+ * and the message says so when that alone overran the timeout.
+ */
 export class StepTimeoutError extends WorkflowError {
   override readonly name = "StepTimeoutError";
   readonly timeoutMs: number;
+  /** How long the attempt's code ran synchronously before it first returned, in ms. */
+  readonly blockedMs: number;
 
-  constructor(step: string, timeoutMs: number) {
-    super(ErrorCode.STEP_TIMEOUT, `Step \`${step}\` timed out after ${timeoutMs} ms`, true, { step });
+  constructor(step: string, timeoutMs: number, blockedMs = 0) {
+    const blocked =
+      blockedMs > timeoutMs
+        ? `: its code ran synchronously for ${Math.round(blockedMs)} ms, and a timeout cannot interrupt ` +
+          "synchronous code on the event loop's thread (await between chunks of work, or run it on a worker thread)"
+        : "";
+    super(ErrorCode.STEP_TIMEOUT, `Step \`${step}\` timed out after ${timeoutMs} ms${blocked}`, true, { step });
     this.timeoutMs = timeoutMs;
+    this.blockedMs = blockedMs;
   }
 }
 
@@ -265,6 +279,25 @@ export class WorkflowVersionConflictError extends WorkflowError {
     super(
       ErrorCode.VERSION_CONFLICT,
       `Workflow \`${name}\` version \`${version}\` is already registered with a different definition; bump its version`,
+      false,
+    );
+  }
+}
+
+/**
+ * An actor was created from a persisted XState snapshot of a workflow or step actor.
+ * Such snapshots do not hold an execution's state (step results, attempts, timers, the
+ * rollback), so restoring one would leave a run that never moves: it fails at once.
+ */
+export class SnapshotRestoreError extends WorkflowError {
+  override readonly name = "SnapshotRestoreError";
+
+  constructor(actor: string) {
+    super(
+      ErrorCode.SNAPSHOT_NOT_RESTORABLE,
+      `${actor} cannot be restored from a persisted XState snapshot: it does not hold the execution's state ` +
+        "(step results, attempts, timers, the rollback). Start the execution again with " +
+        "`createActor(machine, { input })` or `engine.start(...)`.",
       false,
     );
   }

@@ -59,6 +59,7 @@ export {
   isWorkflowError,
   NonRetryableError,
   RetriesExhaustedError,
+  SnapshotRestoreError,
   StepAbortedError,
   StepError,
   StepOutputError,

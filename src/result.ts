@@ -37,6 +37,12 @@ export interface CompensationSummary {
   readonly compensated: readonly string[];
   /** Steps whose compensation failed after its retries; the others still ran. */
   readonly failed: readonly { readonly step: string; readonly error: WorkflowError }[];
+  /**
+   * The rollbacks that ran inside sub-workflow steps, by step name (absent when none
+   * did): a sub-workflow that failed or was cancelled rolls back its own steps, and one
+   * that succeeded is rolled back as a nested saga when this workflow compensates.
+   */
+  readonly nested?: Readonly<Record<string, CompensationSummary>>;
 }
 
 /** Fields every WorkflowResult has, whatever its status. */

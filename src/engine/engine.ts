@@ -9,12 +9,12 @@ import { toMachine } from "../../machines/workflow.machine.js";
 import { memoryCache } from "../cache/memory.js";
 import type { CacheStore } from "../cache/store.js";
 import type { AnyWorkflow, InputOf, ResultOf } from "../dsl/workflow.js";
-import { describe } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
 import type { WorkflowResult } from "../result.js";
 import type { Instrument, Telemetry } from "../telemetry/telemetry.js";
 import { type Clock, systemClock } from "./clock.js";
 import { type ExecutionStatus, startExecution, type WorkflowRun } from "./execution.js";
+import { GuardedObservable, guardInspector, guardInstrument, warnAdapter } from "./guard.js";
 import { WorkflowRegistry } from "./registry.js";
 
 /** An XState inspection observer, e.g. from `@statelyai/inspect`'s `createBrowserInspector().inspect`. */
@@ -120,10 +120,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
             t.onEvent(event);
           } catch (error) {
             // A broken telemetry backend must not break the execution it observes.
-            process.emitWarning(
-              `A telemetry backend threw on ${event.type}: ${describe(error)}`,
-              "RubberDuckTelemetryWarning",
-            );
+            warnAdapter("A telemetry backend", `on ${event.type}`, error, "RubberDuckTelemetryWarning");
           }
         }
         events.next(event);
@@ -141,7 +138,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   return {
     registry,
-    events: events.asObservable(),
+    events: new GuardedObservable(events, "An engine.events subscriber"),
     register: (wf) => registry.register(wf),
     start: start as Engine["start"],
     execute: (async (target: AnyWorkflow | string, input: unknown, execOptions?: ExecuteOptions) =>
@@ -152,7 +149,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
 /** One wrapper running step code inside every telemetry backend's context. */
 function combineInstruments(telemetry: readonly Telemetry[]): Instrument | undefined {
-  const wrappers = telemetry.flatMap((t) => (t.instrument === undefined ? [] : [t.instrument.bind(t)]));
+  const wrappers = telemetry.flatMap((t) =>
+    t.instrument === undefined ? [] : [guardInstrument(t.instrument.bind(t))],
+  );
   if (wrappers.length === 0) return undefined;
   return (info, run) => wrappers.reduceRight<typeof run>((inner, wrap) => () => wrap(info, inner), run)();
 }
@@ -162,7 +161,7 @@ function combineInspectors(
 ): ((event: InspectionEvent) => void) | undefined {
   const fns = inspectors
     .filter((i): i is InspectOption => i !== undefined)
-    .map((i) => (typeof i === "function" ? i : (event: InspectionEvent) => i.next?.(event)));
+    .map((i) => guardInspector(typeof i === "function" ? i : (event: InspectionEvent) => i.next?.(event)));
   if (fns.length === 0) return undefined;
   if (fns.length === 1) return fns[0];
   return (event) => {

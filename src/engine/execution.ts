@@ -15,6 +15,7 @@ import type { WorkflowEvent } from "../events.js";
 import type { StepStatus, WorkflowResult, WorkflowStatus } from "../result.js";
 import type { Instrument } from "../telemetry/telemetry.js";
 import type { Clock } from "./clock.js";
+import { GuardedObservable } from "./guard.js";
 import { traceRecorder } from "./trace-recorder.js";
 
 /** Where an execution is now: `engine.getStatus(id)` and `run.status()`. */
@@ -121,7 +122,7 @@ export function startExecution(machine: WorkflowMachine, input: unknown, options
     id: options.executionId,
     workflow: actor.getSnapshot().context.ledger.plan.workflow,
     version: actor.getSnapshot().context.ledger.plan.version,
-    events: subject.asObservable(),
+    events: new GuardedObservable(subject, "A run.events subscriber"),
     result,
     actor,
     status: () => statusOf(actor.getSnapshot()),

@@ -13,7 +13,7 @@ import type { StepResults } from "../dsl/step.js";
 import type { WorkflowError } from "../errors.js";
 import type { WorkflowEvent, WorkflowEventFields } from "../events.js";
 import type { WorkflowPlan } from "../planner/types.js";
-import type { StepResult, StepStatus, WorkflowResult, WorkflowStatus } from "../result.js";
+import type { CompensationSummary, StepResult, StepStatus, WorkflowResult, WorkflowStatus } from "../result.js";
 import type { AttemptMetrics, StepMetrics, WorkflowMetrics } from "../telemetry/metrics.js";
 import { ReadyQueue } from "./ready-queue.js";
 
@@ -58,10 +58,14 @@ export class RunLedger {
   readonly failures: WorkflowError[] = [];
   readonly compensated: string[] = [];
   readonly compensationFailed: { step: string; error: WorkflowError }[] = [];
+  /** The rollbacks that ran inside sub-workflow steps, by step. */
+  #nested: Record<string, CompensationSummary> | undefined;
   /** Read-only view of outputs, shared with every step. */
   readonly results: StepResults;
   halt: Halt | undefined;
   finishedAt: number | undefined;
+  /** The terminal event went out: nothing more is emitted for this execution. */
+  closed = false;
 
   readonly #now: () => number;
   readonly #waiting: Int32Array;
@@ -69,6 +73,9 @@ export class RunLedger {
   readonly #attempts: Int32Array;
   readonly #started: Float64Array;
   readonly #finished: Float64Array;
+  /** Per step: when it settled, counted in settlements (0: not yet); breaks ties of equal times. */
+  readonly #settledAs: Int32Array;
+  #settlements = 0;
   readonly #errors: (WorkflowError | undefined)[];
   readonly #cached: Uint8Array;
   /** Per step: the cache key its outputs were stored under, and a sub-workflow's run handle. */
@@ -107,6 +114,7 @@ export class RunLedger {
     this.#attempts = new Int32Array(n);
     this.#started = new Float64Array(n).fill(Number.NaN);
     this.#finished = new Float64Array(n).fill(Number.NaN);
+    this.#settledAs = new Int32Array(n);
     this.#waiting = new Int32Array(n);
     this.#readyAt = new Float64Array(n).fill(Number.NaN);
     this.#attemptLog = new Array(n);
@@ -174,9 +182,9 @@ export class RunLedger {
     this.#seq++;
   }
 
-  /** Workflow input names the steps need that the input lacks. */
+  /** Workflow input names the steps need that the input lacks (own properties only: not `constructor`). */
   missingInputs(): string[] {
-    return this.plan.requiredInputs.filter((name) => !(name in this.workflowInput));
+    return this.plan.requiredInputs.filter((name) => !Object.hasOwn(this.workflowInput, name));
   }
 
   /**
@@ -275,8 +283,13 @@ export class RunLedger {
     this.#errors[i] = error;
   }
 
-  /** Stop scheduling for a cancellation or the workflow timeout. */
+  /**
+   * Stop scheduling for a cancellation or the workflow timeout. A pending input verdict
+   * is abandoned: no step has started, and whatever it answers later changes nothing.
+   */
   interrupt(outcome: "cancelled" | "timed_out", error: WorkflowError): void {
+    this.validating = false;
+    this.pendingInput = undefined;
     if (this.halt !== undefined) return;
     const policy = this.plan.onError === "continue" ? "fail_fast" : this.plan.onError;
     this.#stop({ outcome, policy, error, step: undefined });
@@ -289,6 +302,7 @@ export class RunLedger {
   reopenForRollback(error: WorkflowError): void {
     this.halt = { outcome: "failed", policy: "compensate_all", error, step: undefined };
     this.finishedAt = undefined;
+    this.closed = false;
     // Planned now, not when the workflow actor starts: its initial state is computed
     // when it is created, and must already see that a rollback is due.
     this.planRollback();
@@ -359,6 +373,12 @@ export class RunLedger {
     this.compensationFailed.push({ step: this.plan.steps[i]!.name, error });
   }
 
+  /** A sub-workflow step's run rolled back (itself, after it failed or was cancelled; or for this run). */
+  nestedRollback(step: string, summary: CompensationSummary): void {
+    if (summary.compensated.length === 0 && summary.failed.length === 0 && summary.nested === undefined) return;
+    (this.#nested ??= {})[step] = summary;
+  }
+
   get outcome(): WorkflowStatus {
     if (this.halt !== undefined) return this.halt.outcome;
     return this.failures.length > 0 ? "failed" : "succeeded";
@@ -409,7 +429,11 @@ export class RunLedger {
       output,
       error: this.outcome === "succeeded" ? undefined : this.error,
       steps,
-      compensation: { compensated: [...this.compensated], failed: [...this.compensationFailed] },
+      compensation: {
+        compensated: [...this.compensated],
+        failed: [...this.compensationFailed],
+        ...(this.#nested === undefined ? {} : { nested: { ...this.#nested } }),
+      },
       errors: [...this.failures],
       startedAt: this.startedAt,
       finishedAt,
@@ -432,6 +456,7 @@ export class RunLedger {
     const now = this.#now();
     this.status[i] = status;
     this.#finished[i] = now;
+    this.#settledAs[i] = ++this.#settlements;
     this.#accountInFlight(now);
     if (this.inFlight.delete(i) && !this.plan.steps[i]!.definition.parallel) this.#exclusive = false;
   }
@@ -478,20 +503,23 @@ export class RunLedger {
     };
   }
 
-  /** Back from the last step to settle, through the dependency that settled last. */
+  /**
+   * Back from the last step to settle, through the dependency that settled last. "Last"
+   * is by order of settlement, not time: steps that settle in the same millisecond
+   * (always, on a simulated clock) are still ordered.
+   */
   #criticalPathAsRun(): { steps: string[]; durationMs: number } {
+    const order = this.#settledAs;
     let last = -1;
     for (let i = 0; i < this.plan.steps.length; i++) {
-      const f = this.#finished[i]!;
-      if (!Number.isNaN(f) && (last === -1 || f > this.#finished[last]!)) last = i;
+      if (order[i]! > 0 && (last === -1 || order[i]! > order[last]!)) last = i;
     }
     if (last === -1) return { steps: [], durationMs: 0 };
     const chain = [last];
     for (let i = last; ; ) {
       let next = -1;
       for (const d of this.plan.steps[i]!.deps) {
-        const f = this.#finished[d]!;
-        if (!Number.isNaN(f) && (next === -1 || f > this.#finished[next]!)) next = d;
+        if (order[d]! > 0 && (next === -1 || order[d]! > order[next]!)) next = d;
       }
       if (next === -1) break;
       chain.push(next);

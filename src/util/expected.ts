@@ -9,6 +9,8 @@ export function expected(name: string, what: string, value: unknown): string {
 function show(value: unknown): string {
   if (typeof value === "function") return value.name ? `[function ${value.name}]` : "[function]";
   if (typeof value === "string") return JSON.stringify(value);
+  // JSON shows NaN and ±Infinity as null, and cannot show a bigint or a symbol.
+  if (typeof value === "number" || typeof value === "bigint" || typeof value === "symbol") return String(value);
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
