@@ -3,7 +3,11 @@
  * actor's and every step actor's inspection events (checked with a WebSocket receiver
  * on loopback; no browser, no network).
  */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createWebSocketReceiver, type StatelyInspectionEvent } from "@statelyai/inspect";
 import { describe, expect, it } from "vitest";
 import { startInspector } from "../src/cli/inspector.js";
@@ -71,7 +75,114 @@ describe("the inspector server", () => {
         steps: { fetch: "succeeded", sum: "succeeded" },
       });
     } finally {
-      inspector.stop();
+      await inspector.stop();
+    }
+  });
+
+  it("replays every message of the run to a browser that connects after it ended", async () => {
+    const port = await freePort();
+    const inspector = await startInspector(port);
+    try {
+      let wf = workflow("many_steps").step("s0", { run: () => {} });
+      for (let i = 1; i < 60; i++) wf = wf.step(`s${i}`, { dependsOn: [`s${i - 1}`], run: () => {} }) as never;
+      await createEngine({ inspect: inspector.inspect }).execute(wf, {});
+      const early: StatelyInspectionEvent[] = [];
+      createWebSocketReceiver({ server: `ws://127.0.0.1:${port}` }).subscribe((e) => early.push(e));
+      await until(() => early.some((e) => e.type === "@xstate.actor" && e.name === "step:s59"));
+      const steps = new Set(early.filter((e) => e.type === "@xstate.actor").map((e) => e.name));
+      expect(steps.size).toBe(62); // the workflow actor, its supervisor and every step actor, from the first
+      expect(early.length).toBeGreaterThan(200);
+      expect(await inspector.waitForBrowser(0)).toBe(true);
+    } finally {
+      await inspector.stop();
+    }
+  });
+});
+
+describe("rubberduck run --inspect", () => {
+  const root = new URL("..", import.meta.url).pathname;
+
+  it("waits for a browser, then runs, then stays up until Ctrl-C", async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), "rubberduck-inspect-"));
+    const log = join(dir, "steps.log");
+    writeFileSync(log, "");
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, "bin", "rubberduck.js"),
+        "run",
+        "test/fixtures/cli-inspected.ts",
+        "--inspect",
+        String(port),
+        "--input",
+        JSON.stringify({ log }),
+      ],
+      { cwd: root, env: { ...process.env, FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    try {
+      await until(() => stderr.includes("the run starts when a browser connects"));
+      // Nothing runs until a browser is there; the page embeds the inspector and this server's socket.
+      const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      expect(page).toContain('src="https://stately.ai/inspect"');
+      expect(page).toContain(`:${port}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(readFileSync(log, "utf8")).toBe("");
+      const received: StatelyInspectionEvent[] = [];
+      createWebSocketReceiver({ server: `ws://127.0.0.1:${port}` }).subscribe((e) => received.push(e));
+      await until(() => stderr.includes("the inspector stays up"));
+      expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(40);
+      // Well after the run, a second browser still gets the whole run.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const late: StatelyInspectionEvent[] = [];
+      createWebSocketReceiver({ server: `ws://127.0.0.1:${port}` }).subscribe((e) => late.push(e));
+      await until(() => late.length >= received.length && received.length > 0);
+      expect(new Set(late.filter((e) => e.type === "@xstate.actor").map((e) => e.name)).size).toBe(42);
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("with --inspect-wait, starts without a browser after that long", async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), "rubberduck-inspect-"));
+    const log = join(dir, "steps.log");
+    writeFileSync(log, "");
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, "bin", "rubberduck.js"),
+        "run",
+        "test/fixtures/cli-inspected.ts",
+        "--inspect",
+        String(port),
+        "--inspect-wait",
+        "0.2",
+        "--input",
+        JSON.stringify({ log }),
+      ],
+      { cwd: root, env: { ...process.env, FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    try {
+      await until(() => stderr.includes("the inspector stays up"));
+      expect(stderr).toContain("No browser connected in 0.2 s; starting the run");
+      expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(40);
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
     }
   });
 });

@@ -41,6 +41,7 @@ interface RunOptions {
   json?: boolean;
   traceFile?: string;
   inspect?: number | true;
+  inspectWait?: number;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -60,7 +61,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("-p, --parallel-limit <n>", "maximum steps in flight", positiveInt)
     .option("--json", "print the WorkflowResult as JSON on stdout")
     .option("--trace-file <file>", "write the execution trace (every event and actor state) as JSON lines")
-    .option("--inspect [port]", "serve the Stately inspector on loopback and connect the run to it", positiveInt)
+    .option(
+      "--inspect [port]",
+      "serve the Stately inspector on loopback (default port 4242); the run starts when a browser connects",
+      positiveInt,
+    )
+    .option(
+      "--inspect-wait <seconds>",
+      "with --inspect: start the run after this long even if no browser connected",
+      seconds,
+    )
     .option("--debug", "show stack traces")
     .action(async (file: string, options: RunOptions) => {
       debug = options.debug === true;
@@ -137,7 +147,17 @@ async function run(file: string, options: RunOptions): Promise<number> {
 
   const inspector =
     options.inspect === undefined ? undefined : await startInspector(options.inspect === true ? 4242 : options.inspect);
-  if (inspector !== undefined) process.stderr.write(`Inspect this run at ${inspector.url}\n`);
+  if (inspector !== undefined) {
+    const wait = options.inspectWait;
+    const until = wait === undefined ? "" : ` (or for ${wait} s)`;
+    process.stderr.write(`Inspect this run at ${inspector.url}: the run starts when a browser connects${until}\n`);
+    const connected = await untilInterrupted(inspector.waitForBrowser(wait === undefined ? undefined : wait * 1000));
+    if (connected === "interrupted") {
+      await inspector.stop();
+      return EXIT.cancelled;
+    }
+    if (!connected) process.stderr.write(`No browser connected in ${wait} s; starting the run\n`);
+  }
   const engine = createEngine({ workflows: [wf], ...(inspector === undefined ? {} : { inspect: inspector.inspect }) });
   const run = engine.start(wf, input as Record<string, unknown>, { debug: options.traceFile !== undefined });
   const tty = process.stderr.isTTY === true && !options.json && process.env.RUBBERDUCK_PROGRESS !== "lines";
@@ -166,16 +186,34 @@ async function run(file: string, options: RunOptions): Promise<number> {
     progress.stop();
   }
   if (options.traceFile !== undefined) writeTrace(options.traceFile, wf, result);
-  if (inspector !== undefined) {
-    // Let the last events reach the inspector before closing the connection.
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    inspector.stop();
-  }
 
   if (options.json) process.stdout.write(`${JSON.stringify(toJson({ ...result, trace: undefined }), null, 2)}\n`);
   else if (result.status === "succeeded") printOutputs(result, p);
   if (result.status !== "succeeded") printFailure(result, options.debug === true);
+  if (inspector !== undefined) {
+    // The server keeps every message of the run: a browser opened now still sees it all.
+    process.stderr.write(`The run is over; the inspector stays up at ${inspector.url}. Press Ctrl-C to quit.\n`);
+    await untilInterrupted(new Promise<never>(() => {}));
+    await inspector.stop();
+  }
   return EXIT[result.status];
+}
+
+/** Wait for `promise`, or for Ctrl-C (SIGINT), whichever comes first. */
+async function untilInterrupted<T>(promise: Promise<T>): Promise<T | "interrupted"> {
+  let onSigint: (() => void) | undefined;
+  const interrupted = new Promise<"interrupted">((resolve) => {
+    onSigint = () => resolve("interrupted");
+    process.once("SIGINT", onSigint);
+  });
+  // Nothing else may hold the process open while it waits.
+  const keepAlive = setInterval(() => {}, 60_000);
+  try {
+    return await Promise.race([promise, interrupted]);
+  } finally {
+    clearInterval(keepAlive);
+    process.off("SIGINT", onSigint!);
+  }
 }
 
 /** Print the outputs of the final steps (those nothing depends on): strings as they are. */
@@ -213,6 +251,12 @@ function reportError(error: unknown, debug: boolean): number {
   process.stderr.write(`rubberduck: ${message}${hint}\n`);
   if (debug && error instanceof Error) process.stderr.write(`${error.stack ?? ""}\n`);
   return EXIT.usage;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number of seconds >= 0");
+  return n;
 }
 
 function positiveInt(value: string): number {
