@@ -14,6 +14,24 @@
  * copies on every spawn and stop; the spawned `supervisor` child stops any still
  * live when this actor stops. All bookkeeping lives in a RunLedger (O(1) per event);
  * this machine turns its answers into step actors started, aborts and events.
+ *
+ * Why every path reaches a final state (held by test/workflow-paths.test.ts, the
+ * fault-injection properties and the step chart's exploration):
+ * - `running` leaves for `stopping` as soon as the ledger halts (a failure under a
+ *   stopping policy, an input rejected, CANCEL, the timeout) and for `finishing` once
+ *   quiescent (no input verdict pending, nothing in flight, nothing ready). Each step
+ *   actor in flight ends: its attempt settles, or its timeout fires, or it is aborted.
+ *   An asynchronous input verdict is awaited only in `running`: CANCEL or the timeout
+ *   abandon it (`ledger.interrupt`), and a verdict that comes later, or a stray one,
+ *   is ignored.
+ * - `stopping` has aborted every step actor: each settles within `abortGrace` (GRACE,
+ *   or at once with a second CANCEL or the timeout); a sub-workflow step settles when
+ *   its run, cancelled in turn, has ended (by the same argument one level down).
+ * - `compensating` runs one compensation at a time; each ends like an attempt (a
+ *   compensation with neither a timeout nor an abort can wait forever: give
+ *   compensations a `timeout`). CANCEL or the timeout aborts the running one.
+ * - `finishing` always takes one of its transitions to a final state, whose entry
+ *   emits the terminal event; the ledger is then closed, and nothing more is emitted.
  */
 
 import {
@@ -196,6 +214,7 @@ function compile(plan: WorkflowPlan) {
       /** An asynchronous input schema answered: start, or fail before any step ran. */
       onInput: ({ context, event, self }) => {
         const { ledger } = context;
+        if (!ledger.validating) return; // no verdict is awaited: a stray event changes nothing
         ledger.validating = false;
         ledger.pendingInput = undefined;
         if (event.type === "INPUT.VALIDATED") settleInput(plan, ledger, event.value);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { createWebSocketReceiver, type StatelyInspectionEvent } from "@statelyai/inspect";
 import { describe, expect, it } from "vitest";
 import { startInspector } from "../src/cli/inspector.js";
-import { createEngine, workflow } from "../src/index.js";
+import { type AnyWorkflow, createEngine, workflow } from "../src/index.js";
 
 /** A free port on loopback. */
 const freePort = () =>
@@ -83,8 +83,8 @@ describe("the inspector server", () => {
     const port = await freePort();
     const inspector = await startInspector(port);
     try {
-      let wf = workflow("many_steps").step("s0", { run: () => {} });
-      for (let i = 1; i < 60; i++) wf = wf.step(`s${i}`, { dependsOn: [`s${i - 1}`], run: () => {} }) as never;
+      let wf: AnyWorkflow = workflow("many_steps").step("s0", { run: () => {} });
+      for (let i = 1; i < 60; i++) wf = wf.step(`s${i}`, { dependsOn: [`s${i - 1}`], run: () => {} });
       await createEngine({ inspect: inspector.inspect }).execute(wf, {});
       const early: StatelyInspectionEvent[] = [];
       createWebSocketReceiver({ server: `ws://127.0.0.1:${port}` }).subscribe((e) => early.push(e));
