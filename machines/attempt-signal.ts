@@ -9,6 +9,7 @@ export class AttemptSignal {
   #reason: unknown;
   #listeners: ((reason: unknown) => void)[] | undefined;
   #disposers: (() => void)[] | undefined;
+  #hurriers: ((reason: string) => void)[] | undefined;
 
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
@@ -40,6 +41,16 @@ export class AttemptSignal {
   onAbort(listener: (reason: unknown) => void): void {
     if (this.#aborted) listener(this.#reason);
     else (this.#listeners ??= []).push(listener);
+  }
+
+  /** Call `listener` whenever the aborted attempt is told to settle now (a second cancel). */
+  onHurry(listener: (reason: string) => void): void {
+    (this.#hurriers ??= []).push(listener);
+  }
+
+  /** The attempt was aborted and must not wait for its grace: tell whoever can hurry. */
+  hurry(reason: string): void {
+    for (const listener of this.#hurriers ?? []) listener(reason);
   }
 
   /** Call `disposer` when the attempt's actor stops (to stop what the attempt started). */

@@ -183,10 +183,12 @@ function subWorkflowRunner(context: WorkflowMachineContext, options: RunRequestO
       });
       actor.start();
       // Aborted: the sub run stops like any workflow (its policy rolls it back), and the
-      // step waits for it. Its actor stopped: the sub run stops with it.
+      // step waits for it; hurried, it stops waiting for its own steps' grace. The
+      // step's actor stopped: the sub run stops with it.
       signal.onAbort((reason) =>
         actor.send({ type: "CANCEL", reason: reason instanceof Error ? reason.message : String(reason) }),
       );
+      signal.onHurry((reason) => actor.send({ type: "CANCEL", reason }));
       signal.onDispose(() => actor.stop());
     });
   return {

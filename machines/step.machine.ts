@@ -237,19 +237,26 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
         }
         if ((state.value !== "running" && state.value !== "compensating") || !runtime.pending) return state;
         const grace = runtime.input.abortGrace;
-        // A sub-workflow step waits for its run to stop and roll back, however long the
-        // grace: that run is a nested saga, bounded by its own timeouts and grace.
-        const nested = isNested(runtime);
+        if (isNested(runtime)) {
+          // A sub-workflow step waits for its run to stop and roll back, however long
+          // the grace: that run is a nested saga, bounded by its own timeouts and grace.
+          // A forced abort hurries it in turn (its in-flight steps settle at once).
+          if (runtime.abortReason === undefined) {
+            runtime.abortReason = event.reason;
+            runtime.controller?.abort(new StepAbortedError(runtime.input.step.name, event.reason));
+          }
+          if (event.force) runtime.controller?.hurry(event.reason);
+          return state;
+        }
         if (runtime.abortReason === undefined) {
           runtime.abortReason = event.reason;
           runtime.controller?.abort(new StepAbortedError(runtime.input.step.name, event.reason));
-          if (nested) return state;
           if (!event.force && grace > 0) {
             const attempt = runtime.attempt;
             scope.defer(() => later(runtime, scope, "other", { type: "GRACE", attempt }, grace));
             return state;
           }
-        } else if (!event.force || nested) {
+        } else if (!event.force) {
           return state;
         }
         runtime.pending = false;

@@ -183,6 +183,39 @@ describe("a sub-workflow step that outlives the abort grace", () => {
   });
 });
 
+describe("a second interruption while a sub-workflow step stops", () => {
+  it("hurries the sub run too: its steps stop waiting for their grace, its rollback still runs", async () => {
+    const log: string[] = [];
+    const inner = workflow("patient", { abortGrace: 5_000 })
+      .step("reserve", {
+        outputs: ["id"],
+        run: () => ({ id: 1 }),
+        compensate: () => {
+          log.push("release");
+        },
+      })
+      .step("work", {
+        inputs: ["id"],
+        outputs: ["done"],
+        // Ignores its signal for 10 s.
+        run: () => new Promise<{ done: boolean }>((resolve) => setTimeout(() => resolve({ done: true }), 10_000)),
+      });
+    const outer = workflow("impatient", { timeout: 100, abortGrace: 20 }).step("sub", {
+      outputs: ["done"],
+      workflow: inner,
+    });
+    const run = createEngine().start(outer, {});
+    await vi.advanceTimersByTimeAsync(200); // timed out, waiting for the sub run to stop
+    expect(run.status().status).toBe("stopping");
+    run.cancel("really stop");
+    const result = await settle(run.result, 5);
+    expect(Date.now()).toBeLessThan(1_000);
+    expect(result.status).toBe("timed_out");
+    expect(log).toEqual(["release"]);
+    expect(result.compensation.nested?.sub?.compensated).toEqual(["reserve"]);
+  });
+});
+
 describe("broken adapters only warn", () => {
   it("a telemetry `instrument` that throws still runs the step, once", async () => {
     const warnings = vi.spyOn(process, "emitWarning").mockImplementation(() => {});
