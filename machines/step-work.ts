@@ -62,8 +62,11 @@ export interface AttemptInput {
   readonly self: AnyActorRef;
   /** Wraps the step's own code (telemetry context), when the execution has one. */
   readonly instrument: Instrument | undefined;
-  /** Told how long the step's code ran before it first returned (synchronously, blocking the thread). */
-  readonly blocked: (ms: number) => void;
+  /**
+   * For a step with a timeout: where to note how long its code ran before it first
+   * returned (synchronously, holding the thread), for the timeout's message.
+   */
+  readonly timing: { blockedMs: number } | undefined;
 }
 
 export interface AttemptOutcome {
@@ -119,9 +122,10 @@ export async function runAttempt(attempt: AttemptInput): Promise<AttemptOutcome>
       sub = run.handle;
     } else {
       const call = () => definition.run!(input, ctx);
-      const began = performance.now();
+      const timing = attempt.timing;
+      const began = timing === undefined ? 0 : performance.now();
       const pending = attempt.instrument === undefined ? call() : attempt.instrument(infoOf(ctx, "run"), call);
-      attempt.blocked(performance.now() - began);
+      if (timing !== undefined) timing.blockedMs = performance.now() - began;
       value = await pending;
     }
     let output = pickOutputs(step, value);

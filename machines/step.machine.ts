@@ -137,8 +137,8 @@ class Runtime {
   abortReason: string | undefined = undefined;
   /** An attempt is in progress (not settled, not timed out, not waiting out a backoff). */
   pending = false;
-  /** When the current attempt's `timeout` ends (NaN: no timeout). */
-  deadline = Number.NaN;
+  /** When the current attempt's `timeout` ends (undefined: no timeout). */
+  deadline: number | undefined = undefined;
   /** How long the current attempt's code ran synchronously before it first returned, in ms. */
   blockedMs = 0;
   /** A sub-workflow step past its timeout, waiting for its run to stop: the error it settles with. */
@@ -208,7 +208,9 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
         // Past its deadline, an attempt has timed out even if its timer could not fire
         // first (synchronous code held the thread, then its result settled at once).
         if (runtime.timeoutError !== undefined) return timedOut(state, scope, runtime.timeoutError);
-        if (runtime.input.scope.now() > runtime.deadline) return timedOut(state, scope, timeoutErrorOf(runtime));
+        if (runtime.deadline !== undefined && runtime.input.scope.now() > runtime.deadline) {
+          return timedOut(state, scope, timeoutErrorOf(runtime));
+        }
         return state.value === "running" ? settleRun(state, event, scope) : settleCompensation(state, event, scope);
       case "TIMEOUT":
         if (!runtime.pending || event.attempt !== runtime.attempt || runtime.timeoutError !== undefined) return state;
@@ -306,7 +308,7 @@ function begin(runtime: Runtime, scope: Scope): void {
   }
   const timeout = input.step.timeout;
   runtime.blockedMs = 0;
-  runtime.deadline = Number.NaN;
+  runtime.deadline = undefined;
   runtime.timeoutError = undefined;
   if (timeout !== undefined) {
     runtime.deadline = input.scope.now() + timeout;
@@ -333,9 +335,7 @@ function begin(runtime: Runtime, scope: Scope): void {
           subWorkflows: input.scope.subWorkflows,
           self: scope.self,
           instrument: input.scope.instrument,
-          blocked: (ms) => {
-            runtime.blockedMs = ms;
-          },
+          timing: timeout === undefined ? undefined : runtime,
         });
   const live = () => runtime.pending && runtime.attempt === attempt && scope.self.getSnapshot().status === "active";
   work.then(
