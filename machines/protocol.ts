@@ -4,8 +4,8 @@
  * parent's `xstate.done.actor.*` event); the parent talks to a child only to abort it.
  */
 
-import type { StepErrorDecision } from "../src/dsl/options.js";
 import type { WorkflowError } from "../src/errors.js";
+import type { FailureDecision } from "../src/policy/failure-verdict.js";
 
 /**
  * Parent → child: abort the current attempt (its signal is aborted). The attempt may
@@ -44,10 +44,25 @@ export type SettledReport =
       attempt: number;
       error: WorkflowError;
       /** A decision of the step's own `onError` handler, overriding the workflow policy. */
-      decision: Exclude<StepErrorDecision, "retry"> | undefined;
+      decision: FailureDecision | undefined;
+    }
+  | {
+      /** An optional step failed for good, or its `onError` gave a fallback: the workflow goes on. */
+      type: "STEP.DEGRADED";
+      index: number;
+      attempt: number;
+      error: WorkflowError;
+      /** The fallback outputs; undefined: its dependents see its outputs as undefined. */
+      fallback: Readonly<Record<string, unknown>> | undefined;
     }
   | { type: "STEP.CANCELLED"; index: number; attempt: number; error: WorkflowError }
-  | { type: "STEP.COMPENSATED"; index: number; attempt: number }
+  | {
+      type: "STEP.COMPENSATED";
+      index: number;
+      attempt: number;
+      /** The compensation returned `keep(reason)`: the effect stays, for this reason. */
+      kept: string | undefined;
+    }
   | { type: "STEP.COMPENSATION_FAILED"; index: number; attempt: number; error: WorkflowError };
 
 /** Sent to the workflow actor to stop an execution; compensation still runs per its policy. */

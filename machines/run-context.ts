@@ -16,8 +16,9 @@ import type { PlannedStep, WorkflowPlan } from "../src/planner/types.js";
 import { RunLedger } from "../src/policy/run-ledger.js";
 import type { Instrument } from "../src/telemetry/telemetry.js";
 import { validate } from "../src/validation/standard-schema.js";
+import type { ExecutionScope } from "./attempt-context.js";
 import type { AttemptSignal } from "./attempt-signal.js";
-import type { ExecutionScope, stepLogic } from "./step.machine.js";
+import type { stepLogic } from "./step.machine.js";
 import type { SubWorkflowRunner } from "./step-work.js";
 import { toMachine, type WorkflowMachine, type WorkflowSnapshot } from "./workflow.machine.js";
 
@@ -42,6 +43,11 @@ export interface RunRequestOptions {
   cache?: CacheStore;
   /** Runs each piece of step code inside a context (telemetry). */
   instrument?: Instrument;
+  /**
+   * Data the caller attaches to the execution (who asked, a request id, a tenant…):
+   * frozen, in `ctx.metadata`, on `workflow.started` and in the result.
+   */
+  metadata?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -77,7 +83,12 @@ export function createContext(plan: WorkflowPlan, raw: unknown): WorkflowMachine
   const ledger =
     rollback?.ledger ?? new RunLedger(plan, options.executionId ?? nanoid(), EMPTY, options.now ?? Date.now);
   if (rollback !== undefined) ledger.reopenForRollback(rollback.cause);
-  else guardInput(plan, ledger, () => acceptInput(plan, ledger, request.input));
+  else {
+    guardInput(plan, ledger, () => {
+      if (options.metadata !== undefined) ledger.metadata = metadataOf(options.metadata);
+      acceptInput(plan, ledger, request.input);
+    });
+  }
   const sink = options.onEvent === undefined ? undefined : { onEvent: options.onEvent, listening: options.listening };
   const context: WorkflowMachineContext = { ledger, scope: undefined as never, sink, live: new Map() };
   const store = options.cache;
@@ -98,6 +109,11 @@ export function createContext(plan: WorkflowPlan, raw: unknown): WorkflowMachine
       return ledger.workflowInput;
     },
     results: ledger.results,
+    get metadata() {
+      return ledger.metadata;
+    },
+    startedAt: ledger.startedAt,
+    phase: () => ledger.phase,
     random: options.random ?? Math.random,
     now: options.now ?? Date.now,
     cache,
@@ -153,6 +169,7 @@ function subWorkflowRunner(context: WorkflowMachineContext, options: RunRequestO
       now: options.now,
       random: options.random,
       cache: options.cache,
+      metadata: ledger.metadata,
       onEvent: forward,
       listening: sink?.listening,
       // The sub-workflow's step code runs in the outer execution's context, under its path.
@@ -207,6 +224,15 @@ function subWorkflowRunner(context: WorkflowMachineContext, options: RunRequestO
       return snapshot.output!.compensation.failed.map((f) => f.step);
     },
   };
+}
+
+/** The caller's metadata, copied (own enumerable properties) and deeply frozen. */
+function metadataOf(metadata: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
+    const got = metadata === null ? "null" : Array.isArray(metadata) ? "an array" : typeof metadata;
+    throw new WorkflowInputError(`Expected the execution's \`metadata\` to be an object, got ${got}`);
+  }
+  return freeze(ownData(metadata as Record<string, unknown>), true);
 }
 
 /**

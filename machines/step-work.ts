@@ -150,7 +150,7 @@ export async function runCompensation({
   subWorkflows,
   self,
   instrument,
-}: CompensationInput): Promise<void> {
+}: CompensationInput): Promise<unknown> {
   await undefined;
   try {
     if (step.definition.workflow !== undefined) {
@@ -161,7 +161,8 @@ export async function runCompensation({
       return;
     }
     const call = () => step.definition.compensate!(ctx, cause);
-    await (instrument === undefined ? call() : instrument(infoOf(ctx, "compensate"), call));
+    // What it returns matters: `keep(reason)` keeps the effect.
+    return await (instrument === undefined ? call() : instrument(infoOf(ctx, "compensate"), call));
   } catch (thrown) {
     throw toWorkflowError(thrown, step.name);
   }
@@ -179,7 +180,7 @@ function infoOf(ctx: StepContext, kind: AttemptInfo["kind"]): AttemptInfo {
 }
 
 /** Keep exactly the declared outputs, deeply frozen; fail if one is missing. */
-function pickOutputs(step: PlannedStep, value: unknown): Readonly<Record<string, unknown>> {
+export function pickOutputs(step: PlannedStep, value: unknown): Readonly<Record<string, unknown>> {
   const declared = step.definition.outputs;
   if (declared.length === 0) return EMPTY;
   const source = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;

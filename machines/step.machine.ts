@@ -37,12 +37,10 @@ import type { ActorLogic, ActorScope, ActorSystem, AnyActorRef, EventObject } fr
 
 type Clock = ActorSystem<any>["_clock"];
 
-import { type CacheAccess, writeCache } from "../src/cache/step-cache.js";
-import type { StepErrorDecision } from "../src/dsl/options.js";
-import type { CompensationContext, StepContext, StepResults } from "../src/dsl/step.js";
+import { writeCache } from "../src/cache/step-cache.js";
+import { keptReason } from "../src/dsl/keep.js";
 import {
   CompensationError,
-  RetriesExhaustedError,
   SnapshotRestoreError,
   StepAbortedError,
   StepTimeoutError,
@@ -50,29 +48,14 @@ import {
   type WorkflowError,
 } from "../src/errors.js";
 import type { PlannedStep } from "../src/planner/types.js";
+import { type FailureVerdict, failureVerdict } from "../src/policy/failure-verdict.js";
 import { backoffDelay, shouldRetry } from "../src/policy/retry.js";
-import type { Instrument } from "../src/telemetry/telemetry.js";
+import { AttemptContext, CompensationAttemptContext, type ExecutionScope } from "./attempt-context.js";
 import { AttemptSignal } from "./attempt-signal.js";
 import type { AbortStepEvent, SettledReport, StepReport } from "./protocol.js";
-import { type AttemptOutcome, runAttempt, runCompensation, type SubWorkflowRunner } from "./step-work.js";
+import { type AttemptOutcome, pickOutputs, runAttempt, runCompensation } from "./step-work.js";
 
-/** What the workflow actor knows about the execution, shared by all its step actors. */
-export interface ExecutionScope {
-  readonly executionId: string;
-  readonly workflow: string;
-  readonly version: string;
-  readonly workflowInput: Readonly<Record<string, unknown>>;
-  readonly results: StepResults;
-  readonly random: () => number;
-  /** The execution's time source (deadlines of attempts). */
-  readonly now: () => number;
-  /** The cache, when the execution has one. */
-  readonly cache: CacheAccess | undefined;
-  /** Runs sub-workflow steps (provided by the workflow actor). */
-  readonly subWorkflows: SubWorkflowRunner | undefined;
-  /** Wraps step code in a telemetry context, when the execution has telemetry. */
-  readonly instrument: Instrument | undefined;
-}
+export type { ExecutionScope };
 
 export interface StepActorInput {
   readonly mode: "run" | "compensate";
@@ -180,8 +163,6 @@ type StopEvent = { type: "xstate.stop" };
 export type StepActorEvent = { type: "START" } | AbortStepEvent | SettledEvent | TimerEvent | StopEvent;
 
 type Scope = ActorScope<StepSnapshot, StepActorEvent>;
-
-const DECISIONS: ReadonlySet<string> = new Set<StepErrorDecision>(["retry", "fail_fast", "compensate", "continue"]);
 
 export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput> = {
   getInitialSnapshot: (scope, input) => {
@@ -318,7 +299,14 @@ function begin(runtime: Runtime, scope: Scope): void {
     input.mode === "compensate"
       ? runCompensation({
           step: input.step,
-          ctx: new CompensationAttemptContext(runtime, controller, input.input, input.output),
+          ctx: new CompensationAttemptContext(
+            input.scope,
+            input.step.name,
+            runtime.attempt,
+            controller,
+            input.input,
+            input.output,
+          ),
           cause: input.cause!,
           signal: controller,
           sub: input.sub,
@@ -373,7 +361,7 @@ function settleRun(state: StepSnapshot, event: SettledEvent, scope: Scope): Step
   if (runtime.abortReason !== undefined) return cancelled(runtime);
   runtime.errors.push(event.error);
   const verdict = judge(runtime, event.error);
-  if (verdict.retry) {
+  if (verdict.kind === "retry") {
     const attempt = runtime.attempt;
     scope.defer(() => {
       toParent(scope, {
@@ -386,6 +374,28 @@ function settleRun(state: StepSnapshot, event: SettledEvent, scope: Scope): Step
       later(runtime, scope, "other", { type: "BACKOFF", attempt }, verdict.delay);
     });
     return snapshot("retrying", runtime, "active", undefined);
+  }
+  if (verdict.kind === "degrade") {
+    let fallback: Readonly<Record<string, unknown>> | undefined;
+    try {
+      fallback = verdict.fallback === undefined ? undefined : pickOutputs(step, verdict.fallback.value);
+    } catch (invalid) {
+      // A fallback without the declared outputs is no fallback: the step fails with why.
+      return done("failed", runtime, {
+        type: "STEP.FAILED",
+        index: step.index,
+        attempt: runtime.attempt,
+        error: toWorkflowError(invalid, step.name),
+        decision: undefined,
+      });
+    }
+    return done("failed", runtime, {
+      type: "STEP.DEGRADED",
+      index: step.index,
+      attempt: runtime.attempt,
+      error: verdict.error,
+      fallback,
+    });
   }
   return done("failed", runtime, {
     type: "STEP.FAILED",
@@ -400,8 +410,14 @@ function settleCompensation(state: StepSnapshot, event: SettledEvent, scope: Sco
   const runtime = state.runtime;
   const { step } = runtime.input;
   clear(runtime, "timeout");
-  if (event.ok)
-    return done("compensated", runtime, { type: "STEP.COMPENSATED", index: step.index, attempt: runtime.attempt });
+  if (event.ok) {
+    return done("compensated", runtime, {
+      type: "STEP.COMPENSATED",
+      index: step.index,
+      attempt: runtime.attempt,
+      kept: keptReason(event.output),
+    });
+  }
   runtime.errors.push(event.error);
   if (runtime.abortReason === undefined && safeShouldRetry(runtime, event.error, false)) {
     const delay = backoffDelay(step.retry, runtime.attempt, runtime.input.scope.random);
@@ -431,32 +447,25 @@ function timedOut(state: StepSnapshot, scope: Scope, timeout: StepTimeoutError):
   return state.value === "running" ? settleRun(state, failure, scope) : settleCompensation(state, failure, scope);
 }
 
-interface Verdict {
-  readonly retry: boolean;
-  readonly error: WorkflowError;
-  readonly decision: Exclude<StepErrorDecision, "retry"> | undefined;
-  readonly delay: number;
-}
-
-/** Retry, or fail with which error and which policy override. Calls user code defensively. */
-function judge(runtime: Runtime, error: WorkflowError): Verdict {
+/** Ask the step's `onError` (guarded: one that throws gives no answer), then decide. */
+function judge(runtime: Runtime, error: WorkflowError): FailureVerdict {
   const { step } = runtime.input;
-  let decision: StepErrorDecision | undefined;
+  let answer: unknown;
   if (step.definition.onError !== undefined) {
     try {
-      const answer: unknown = step.definition.onError(error, stepContext(runtime, runtime.controller!));
-      // Anything but one of the four decisions (a promise, a typo) leaves the decision to the policies.
-      decision = DECISIONS.has(answer as string) ? (answer as StepErrorDecision) : undefined;
+      answer = step.definition.onError(error, stepContext(runtime, runtime.controller!));
     } catch {
-      decision = undefined;
+      answer = undefined;
     }
   }
-  if (decision !== undefined && decision !== "retry") {
-    return { retry: false, error: finalError(runtime, error), decision, delay: 0 };
-  }
-  const retry = safeShouldRetry(runtime, error, decision === "retry");
-  const delay = retry ? backoffDelay(step.retry, runtime.attempt, runtime.input.scope.random) : 0;
-  return { retry, error: retry ? error : finalError(runtime, error), decision: undefined, delay };
+  return failureVerdict({
+    step,
+    attempt: runtime.attempt,
+    error,
+    errors: runtime.errors,
+    answer,
+    random: runtime.input.scope.random,
+  });
 }
 
 function safeShouldRetry(runtime: Runtime, error: WorkflowError, forced: boolean): boolean {
@@ -465,15 +474,6 @@ function safeShouldRetry(runtime: Runtime, error: WorkflowError, forced: boolean
   } catch {
     return false;
   }
-}
-
-/** A step that used up a retry budget of more than one attempt fails with every attempt's error. */
-function finalError(runtime: Runtime, error: WorkflowError): WorkflowError {
-  const { maxAttempts } = runtime.input.step.retry;
-  if (maxAttempts > 1 && runtime.attempt >= maxAttempts && error.retryable) {
-    return new RetriesExhaustedError(runtime.input.step.name, [...runtime.errors]);
-  }
-  return error;
 }
 
 /** A compensation aborted (workflow cancelled or timed out during the rollback) and not finished in time. */
@@ -546,33 +546,6 @@ function stepContext(runtime: Runtime, signal: AttemptSignal): AttemptContext {
   return new AttemptContext(runtime.input.scope, runtime.input.step.name, runtime.attempt, signal);
 }
 
-/** The `ctx` a step receives; its `signal` is created on first read. */
-class AttemptContext implements StepContext {
-  readonly executionId: string;
-  readonly step: string;
-  readonly attempt: number;
-  readonly workflow: string;
-  readonly version: string;
-  readonly workflowInput: Readonly<Record<string, unknown>>;
-  readonly results: StepResults;
-  readonly #signal: AttemptSignal;
-
-  constructor(scope: ExecutionScope, step: string, attempt: number, signal: AttemptSignal) {
-    this.executionId = scope.executionId;
-    this.workflow = scope.workflow;
-    this.version = scope.version;
-    this.step = step;
-    this.attempt = attempt;
-    this.workflowInput = scope.workflowInput;
-    this.results = scope.results;
-    this.#signal = signal;
-  }
-
-  get signal(): AbortSignal {
-    return this.#signal.signal;
-  }
-}
-
 interface Relay {
   _relay?: (source: AnyActorRef, target: AnyActorRef, event: EventObject) => void;
 }
@@ -584,16 +557,4 @@ function toParent(scope: Scope, report: StepReport): void {
   const relay = (scope.system as Relay)._relay;
   if (relay === undefined) parent.send(report);
   else relay(scope.self, parent, report);
-}
-
-/** The `ctx` of a `compensate` call: the step's own input and output as well. */
-class CompensationAttemptContext extends AttemptContext implements CompensationContext {
-  constructor(
-    runtime: Runtime,
-    signal: AttemptSignal,
-    readonly input: Readonly<Record<string, unknown>>,
-    readonly output: Readonly<Record<string, unknown>> | undefined,
-  ) {
-    super(runtime.input.scope, runtime.input.step.name, runtime.attempt, signal);
-  }
 }

@@ -156,14 +156,29 @@ function compile(plan: WorkflowPlan) {
         if (!wasHalted && ledger.halt !== undefined) abortLive(context, `step \`${step}\` failed`, false);
         break;
       }
+      case "STEP.DEGRADED":
+        ledger.degradedStep(i, report.error, report.fallback);
+        deliver(context, {
+          type: "step.degraded",
+          step,
+          attempt,
+          error: report.error,
+          durationMs: ledger.durationOf(i),
+        });
+        break;
       case "STEP.CANCELLED":
         ledger.cancelled(i, report.error);
         deliver(context, { type: "step.cancelled", step, attempt, error: report.error });
         break;
       case "STEP.COMPENSATED":
-        ledger.compensatedStep(i);
-        forgetCached(context, i);
-        deliver(context, { type: "step.compensated", step, attempt });
+        if (report.kept !== undefined) {
+          ledger.keptStep(i, report.kept);
+          deliver(context, { type: "step.kept", step, attempt, reason: report.kept });
+        } else {
+          ledger.compensatedStep(i);
+          forgetCached(context, i);
+          deliver(context, { type: "step.compensated", step, attempt });
+        }
         compensateNext(context, self);
         return;
       case "STEP.COMPENSATION_FAILED":
@@ -195,7 +210,7 @@ function compile(plan: WorkflowPlan) {
       superviseSteps: spawnChild("supervisor", { id: "supervisor", input: ({ context }) => context.live }),
       begin: ({ context, self }) => {
         const { ledger } = context;
-        deliver(context, { type: "workflow.started" });
+        deliver(context, { type: "workflow.started", metadata: ledger.metadata });
         if (plan.timeout !== undefined && ledger.halt === undefined) {
           self.system.scheduler.schedule(self, self, { type: "WORKFLOW.TIMEOUT" }, plan.timeout, TIMEOUT_ID);
         }

@@ -8,12 +8,14 @@ export const WorkflowEventType = {
   StepRetrying: "step.retrying",
   StepSucceeded: "step.succeeded",
   StepFailed: "step.failed",
+  StepDegraded: "step.degraded",
   StepSkipped: "step.skipped",
   StepCached: "step.cached",
   StepCacheBypassed: "step.cache_bypassed",
   StepCancelled: "step.cancelled",
   StepCompensating: "step.compensating",
   StepCompensated: "step.compensated",
+  StepKept: "step.kept",
   StepCompensationFailed: "step.compensation_failed",
   WorkflowSucceeded: "workflow.succeeded",
   WorkflowFailed: "workflow.failed",
@@ -45,8 +47,10 @@ export interface WorkflowEvent {
   readonly durationMs?: number;
   /** Workflow-ending events: the final status. */
   readonly status?: WorkflowStatus;
-  /** `step.cache_bypassed`: why the cache was not used. */
+  /** `step.cache_bypassed`: why the cache was not used; `step.kept`: why the effect stays. */
   readonly reason?: string;
+  /** `workflow.started`: what the caller attached to the execution. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
   /**
    * An event of a sub-workflow: the names of the steps that ran it, outermost first
    * (`step` is then the sub-workflow's own step). Undefined for the execution's own events.

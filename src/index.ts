@@ -16,6 +16,8 @@ export type { MemoryCacheOptions } from "./cache/memory.js";
 export { memoryCache } from "./cache/memory.js";
 export type { CachePolicy } from "./cache/policy.js";
 export type { CacheStore } from "./cache/store.js";
+export type { KeptEffect } from "./dsl/keep.js";
+export { keep } from "./dsl/keep.js";
 export type {
   BackoffKind,
   ErrorPolicy,

@@ -5,18 +5,33 @@ import type { TraceEntry } from "./telemetry/trace.js";
 /** How an execution ended. */
 export type WorkflowStatus = "succeeded" | "failed" | "cancelled" | "timed_out";
 
-/** Where a step is. `pending`: never started (not ready yet, or the workflow stopped first). */
+/**
+ * Where a step is. `pending`: never started (not ready yet, or the workflow stopped
+ * first). `degraded`: it failed, but it is `optional` or its `onError` gave a fallback,
+ * so the workflow went on. `kept`: its compensation ran and chose to keep its effect.
+ */
 export type StepStatus =
   | "pending"
   | "running"
   | "retrying"
   | "succeeded"
   | "failed"
+  | "degraded"
   | "skipped"
   | "cancelled"
   | "compensating"
   | "compensated"
+  | "kept"
   | "compensation_failed";
+
+/** A step that failed without failing the workflow: `result.degraded`. */
+export interface DegradedStep {
+  readonly step: string;
+  /** Why it failed. */
+  readonly error: WorkflowError;
+  /** Its `onError` gave fallback outputs (else its dependents saw its outputs as undefined). */
+  readonly fallback: boolean;
+}
 
 /** What happened to one step: `result.steps[name]`. */
 export interface StepResult {
@@ -37,6 +52,8 @@ export interface CompensationSummary {
   readonly compensated: readonly string[];
   /** Steps whose compensation failed after its retries; the others still ran. */
   readonly failed: readonly { readonly step: string; readonly error: WorkflowError }[];
+  /** Steps whose compensation ran and deliberately kept the effect (`keep(reason)`), in order. */
+  readonly kept: readonly { readonly step: string; readonly reason: string }[];
   /**
    * The rollbacks that ran inside sub-workflow steps, by step name (absent when none
    * did): a sub-workflow that failed or was cancelled rolls back its own steps, and one
@@ -54,6 +71,10 @@ export interface WorkflowResultBase<StepName extends string = string> {
   readonly compensation: CompensationSummary;
   /** Every step failure, in the order they happened (several under `onError: "continue"`). */
   readonly errors: readonly WorkflowError[];
+  /** Steps that failed without failing the workflow (optional ones, fallbacks), in order. */
+  readonly degraded: readonly DegradedStep[];
+  /** What the caller attached to the execution (`start(…, { metadata })`), frozen. */
+  readonly metadata: Readonly<Record<string, unknown>>;
   /** Durations, queue waits, attempts, the critical path as run, parallelism achieved. */
   readonly metrics: WorkflowMetrics;
   /** With `debug: true`: every event and actor state transition, in order. */

@@ -40,7 +40,9 @@ describe("sub-workflows", () => {
     // The sub-workflow undid its own step; then the outer workflow undid its own.
     expect(log).toEqual(["network dev", "allocate dev-vol", "free dev-vol", "delete dev-net"]);
     expect(result.compensation.compensated).toEqual(["create_network"]);
-    expect(result.compensation.nested).toEqual({ database: { compensated: ["allocate_volume"], failed: [] } });
+    expect(result.compensation.nested).toEqual({
+      database: { compensated: ["allocate_volume"], failed: [], kept: [] },
+    });
   });
 
   it("a failure after the sub-workflow succeeded rolls it back as a nested saga, in reverse order", async () => {
@@ -51,7 +53,7 @@ describe("sub-workflows", () => {
     expect(result.status).toBe("failed");
     expect(result.compensation.compensated).toEqual(["database", "create_network"]);
     expect(result.compensation.nested).toEqual({
-      database: { compensated: ["start_database", "allocate_volume"], failed: [] },
+      database: { compensated: ["start_database", "allocate_volume"], failed: [], kept: [] },
     });
     expect(log).toEqual([
       "network dev",

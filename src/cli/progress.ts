@@ -18,10 +18,12 @@ const SYMBOL: Record<StepStatus, string> = {
   retrying: "↻",
   succeeded: "✓",
   failed: "✗",
+  degraded: "◐",
   skipped: "–",
   cancelled: "⊘",
   compensating: "↶",
   compensated: "↶",
+  kept: "⊙",
   compensation_failed: "!",
 };
 
@@ -30,6 +32,8 @@ const COLOR: Partial<Record<StepStatus, string>> = {
   retrying: "33",
   succeeded: "32",
   failed: "31",
+  degraded: "33",
+  kept: "35",
   compensating: "35",
   compensated: "35",
   compensation_failed: "31",

@@ -1,13 +1,30 @@
 import type { WorkflowError } from "../errors.js";
 import type { StandardSchemaV1 } from "../validation/standard-schema.js";
-import type { RetrySetting, StepErrorDecision } from "./options.js";
+import type { RetryOptions, RetrySetting, StepErrorDecision } from "./options.js";
 
-/** Read-only access to the outputs of steps that have already succeeded. */
+/**
+ * Read-only access to the outputs of steps that have already succeeded (or fallen
+ * back). The guide's `all_results`: `ctx.results.all()`.
+ *
+ * @example
+ * run: (_input, ctx) => ({ report: Object.entries(ctx.results.all()).map(([step, out]) => `${step}: ${JSON.stringify(out)}`) })
+ */
 export interface StepResults<Steps = Record<string, Record<string, unknown>>> {
   /** The outputs a succeeded step returned (frozen), or `undefined` if it has not succeeded. */
   get<K extends keyof Steps & string>(step: K): Readonly<Steps[K]> | undefined;
   has(step: keyof Steps & string): boolean;
+  /** Every step's outputs that are there so far, by step name, in declaration order (a new object). */
+  all(): { readonly [K in keyof Steps]?: Readonly<Steps[K]> };
+  /** `[step, outputs]` of the same, in declaration order. */
+  entries(): StepResultEntry<Steps>[];
 }
+
+/** One `[step, outputs]` pair of {@link StepResults.entries}. */
+export type StepResultEntry<Steps> = { [K in keyof Steps & string]: readonly [K, Readonly<Steps[K]>] }[keyof Steps &
+  string];
+
+/** Where the execution is, as a step sees it. */
+export type ExecutionPhase = "running" | "stopping" | "compensating";
 
 /**
  * The second argument of a step's `run`: who and where it is, and how to stop early.
@@ -28,6 +45,12 @@ export interface StepContext<WI = Record<string, unknown>, Steps = Record<string
   readonly workflowInput: Readonly<WI>;
   /** Outputs of steps that have already succeeded, frozen. */
   readonly results: StepResults<Steps>;
+  /** What the caller attached to the execution (`start(…, { metadata })`), frozen. */
+  readonly metadata: Readonly<Record<string, unknown>>;
+  /** When the execution started (ms since the epoch, on the engine's clock). */
+  readonly startedAt: number;
+  /** Where the execution is now: `running`, `stopping` (a failure, cancel or timeout), `compensating`. */
+  readonly status: ExecutionPhase;
 }
 
 /** Context of a `compensate` call: the step's own input and output, plus the usual context. */
@@ -53,17 +76,39 @@ export type CompensateFn<In = any, Out = any, WI = any, Steps = any> = (
 ) => unknown;
 
 /**
- * A step's own error handler, consulted for every failed attempt. Returning `undefined`
- * leaves the decision to the step's retry policy and the workflow's `onError`.
- * `"retry"` retries even an error `retryOn` would reject, within the step's `retry`
- * budget (a non-retryable error — NonRetryableError, validation, a missing output —
- * is never retried); the other decisions fail the step at once and apply that policy
- * (`"compensate"` is `compensate_all`).
+ * What a step's `onError` may answer for one failed attempt:
+ * - `undefined`: the step's retry policy and the workflow's `onError` decide;
+ * - `"retry"`: retry even an error `retryOn` would reject, within the step's `retry`
+ *   budget (3 attempts in all when it has none);
+ * - `{ retry: { maxAttempts: 5, … } }`: retry with this budget and backoff (the guide's
+ *   `{:retry, max_attempts: 5}`);
+ * - `"fail_fast"`, `"compensate"` (`compensate_all`), `"continue"`: fail the step now
+ *   and apply that policy;
+ * - `{ fallback: outputs }`: the step degrades to these outputs and the workflow goes
+ *   on (its dependents read them); it ends `succeeded`, listing the step in `degraded`.
+ *
+ * A non-retryable error (NonRetryableError, validation, a missing output) is never retried.
  */
-export type StepErrorHandler<WI = any, Steps = any> = (
+export type StepErrorVerdict<Out = Record<string, unknown>> =
+  | StepErrorDecision
+  | { readonly retry: RetryOptions }
+  | { readonly fallback: Out }
+  | undefined
+  | void;
+
+/**
+ * A step's own error handler, consulted for every failed attempt (see {@link StepErrorVerdict}).
+ *
+ * @example
+ * onError: (error) =>
+ *   error.code === "STEP_TIMEOUT" ? { retry: { maxAttempts: 5, baseDelay: 500 } }
+ *   : error.code === "VALIDATION_FAILED" ? "fail_fast"
+ *   : { fallback: { review: "no review: the model is unavailable" } },
+ */
+export type StepErrorHandler<WI = any, Steps = any, Out = any> = (
   error: WorkflowError,
   ctx: StepContext<WI, Steps>,
-) => StepErrorDecision | undefined | void;
+) => StepErrorVerdict<Out>;
 
 /**
  * A step written as an object (the guide's StepExecutor behaviour).
@@ -112,6 +157,8 @@ export interface StepDefinition {
   readonly onError: StepErrorHandler | undefined;
   /** `false`: the step runs alone, with nothing else in flight. */
   readonly parallel: boolean;
+  /** `true`: its failure degrades the workflow instead of failing it. */
+  readonly optional: boolean;
   readonly run: ((input: any, ctx: StepContext<any, any>) => unknown) | undefined;
   readonly compensate: CompensateFn | undefined;
   readonly validateInput: ((input: any) => unknown) | undefined;

@@ -55,8 +55,15 @@ export interface StepCommonOptions<In, O extends readonly string[], WI, Steps, I
   timeout?: number;
   /** `n` retries after the first attempt, or a full policy. @default the workflow's maxRetries */
   retry?: RetrySetting;
-  /** Decide per failed attempt, overriding the workflow's `onError`. */
-  onError?: StepErrorHandler<WI, Steps>;
+  /** Decide per failed attempt: retry (with its own budget), fail with a policy, or fall back. */
+  onError?: StepErrorHandler<WI, Steps, { [K in O[number]]: unknown }>;
+  /**
+   * A step whose failure must not fail the workflow (after its retries): it is
+   * `degraded`, its dependents run and read its outputs as `undefined` (typed so), and
+   * the workflow can still end `succeeded`, listing it in `result.degraded`.
+   * @default false
+   */
+  optional?: boolean;
   /** `false`: run alone, with no other step in flight. @default true */
   parallel?: boolean;
   /**
@@ -120,6 +127,9 @@ export type ProducedBy<R, O extends readonly string[], SO, SW> = SO extends Stan
   : SW extends Workflow<any, infer SubOut, any, any>
     ? PickOutputs<SubOut, O>
     : PickOutputs<R, O>;
+
+/** An optional step's outputs may be missing (it failed without a fallback): each is `T | undefined`. */
+export type MaybeMissing<P, Opt> = Opt extends true ? { [K in keyof P]: P[K] | undefined } : P;
 
 /** The object a step's `run` receives: its input schema's output, or its resolved inputs. */
 export type StepInputOf<SI, Resolved> = SI extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<SI> : Resolved;
@@ -230,10 +240,28 @@ export class Workflow<WI extends AnyRecord, Out extends AnyRecord, Steps extends
     SI extends StandardSchemaV1 | undefined = undefined,
     SO extends StandardSchemaV1 | undefined = undefined,
     SW extends AnyWorkflow | undefined = undefined,
+    const Opt extends boolean = false,
   >(
     name: StepName<N, Steps>,
-    options: StepOptions<In, O, R, WI, Steps, NoInfer<StepInputOf<SI, ResolveInputs<In, WI, Out, Steps>>>, SI, SO, SW>,
-  ): Workflow<WI, Out & ProducedBy<R, O, SO, SW>, Steps & { [K in N]: ProducedBy<R, O, SO, SW> }, RI> {
+    options: StepOptions<
+      In,
+      O,
+      R,
+      WI,
+      Steps,
+      NoInfer<StepInputOf<SI, ResolveInputs<In, WI, Out, Steps>>>,
+      SI,
+      SO,
+      SW
+    > & {
+      optional?: Opt;
+    },
+  ): Workflow<
+    WI,
+    Out & MaybeMissing<ProducedBy<R, O, SO, SW>, Opt>,
+    Steps & { [K in N]: MaybeMissing<ProducedBy<R, O, SO, SW>, Opt> },
+    RI
+  > {
     const node: StepNode = {
       step: normalizeStep(name, options as unknown as Record<string, unknown>),
       prev: this.#tail,
@@ -286,6 +314,7 @@ function normalizeStep(name: string, raw: Record<string, unknown>): StepDefiniti
     retry: raw.retry as RetrySetting | undefined,
     onError: typeof raw.onError === "function" ? (raw.onError as StepErrorHandler) : undefined,
     parallel: raw.parallel !== false,
+    optional: raw.optional === true,
     run: run ?? (hasModule && typeof module.execute === "function" ? module.execute.bind(module) : undefined),
     compensate:
       typeof raw.compensate === "function"

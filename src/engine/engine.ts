@@ -55,6 +55,13 @@ export interface ExecuteOptions {
   executionId?: string;
   /** Put the ordered trace of every event and actor state transition in `result.trace`. */
   debug?: boolean;
+  /**
+   * Data to attach to the execution (who asked, a request id, a tenant…): steps read it
+   * as `ctx.metadata`; it is on `workflow.started` and in `result.metadata`. Frozen.
+   * @example
+   * engine.start("code_analysis", input, { metadata: { requestedBy: "ci", pr: 42 } })
+   */
+  metadata?: Readonly<Record<string, unknown>>;
 }
 
 export interface Engine {
@@ -114,6 +121,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       cache,
       instrument,
       debug: execOptions.debug === true,
+      metadata: execOptions.metadata,
       onEvent: (event) => {
         for (const t of telemetry) {
           try {

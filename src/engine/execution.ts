@@ -64,6 +64,7 @@ export interface ExecutionOptions {
   readonly instrument: Instrument | undefined;
   /** Record the debug trace into the result. */
   readonly debug: boolean;
+  readonly metadata: Readonly<Record<string, unknown>> | undefined;
   /** Engine-wide consumers of events (engine.events). */
   readonly onEvent: (event: WorkflowEvent) => void;
   readonly listening: () => boolean;
@@ -85,6 +86,7 @@ export function startExecution(machine: WorkflowMachine, input: unknown, options
     listening: () => recorder !== undefined || subject.observed || options.listening(),
     cache: options.cache,
     instrument: options.instrument,
+    metadata: options.metadata,
   });
   const inspect =
     recorder === undefined

@@ -96,6 +96,9 @@ export function checkStepOptions(step: StepDefinition, issues: DefinitionIssue[]
   if (raw.parallel !== undefined && typeof raw.parallel !== "boolean") {
     push(issues, step, "INVALID_OPTION", expected("parallel", "a boolean", raw.parallel));
   }
+  if (raw.optional !== undefined && typeof raw.optional !== "boolean") {
+    push(issues, step, "INVALID_OPTION", expected("optional", "a boolean", raw.optional));
+  }
   for (const key of ["input", "output"] as const) {
     if (raw[key] !== undefined && !isStandardSchema(raw[key])) {
       push(issues, step, "INVALID_OPTION", expected(key, "a Standard Schema (zod, valibot, arktype…)", raw[key]));

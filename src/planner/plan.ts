@@ -297,6 +297,7 @@ class Planned implements PlannedStep {
   readonly name: string;
   #dependencies: readonly string[] | undefined;
   readonly timeout: number | undefined;
+  readonly optional: boolean;
 
   constructor(
     readonly index: number,
@@ -312,6 +313,7 @@ class Planned implements PlannedStep {
   ) {
     this.name = definition.name;
     this.timeout = definition.timeout;
+    this.optional = definition.optional;
   }
 
   get dependencies(): readonly string[] {

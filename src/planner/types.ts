@@ -29,6 +29,8 @@ export interface PlannedStep {
   readonly remaining: number;
   readonly retry: RetryPolicy;
   readonly timeout: number | undefined;
+  /** Its failure degrades the workflow instead of failing it. */
+  readonly optional: boolean;
   /** How the step's outputs are cached; undefined: not cached. */
   readonly cache: CachePolicy | undefined;
 }

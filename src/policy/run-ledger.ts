@@ -9,7 +9,7 @@
  */
 
 import type { ErrorPolicy, StepErrorDecision } from "../dsl/options.js";
-import type { StepResults } from "../dsl/step.js";
+import type { ExecutionPhase, StepResults } from "../dsl/step.js";
 import type { WorkflowError } from "../errors.js";
 import type { WorkflowEvent, WorkflowEventFields } from "../events.js";
 import type { WorkflowPlan } from "../planner/types.js";
@@ -26,6 +26,41 @@ export interface Halt {
   readonly error: WorkflowError;
   /** The failed step, when a step failure caused the halt. */
   readonly step: number | undefined;
+}
+
+const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** `ctx.results`: a read-only view of the outputs there are so far (one object per execution). */
+class OutputsView implements StepResults {
+  readonly #plan: WorkflowPlan;
+  readonly #outputs: readonly (Readonly<Record<string, unknown>> | undefined)[];
+
+  constructor(plan: WorkflowPlan, outputs: readonly (Readonly<Record<string, unknown>> | undefined)[]) {
+    this.#plan = plan;
+    this.#outputs = outputs;
+  }
+
+  get(name: string): Readonly<Record<string, unknown>> | undefined {
+    const i = this.#plan.indexOf.get(name);
+    return i === undefined ? undefined : this.#outputs[i];
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  all(): Record<string, Readonly<Record<string, unknown>>> {
+    return Object.fromEntries(this.entries());
+  }
+
+  entries(): [string, Readonly<Record<string, unknown>>][] {
+    const entries: [string, Readonly<Record<string, unknown>>][] = [];
+    this.#plan.steps.forEach((step, i) => {
+      const output = this.#outputs[i];
+      if (output !== undefined) entries.push([step.name, output]);
+    });
+    return entries;
+  }
 }
 
 const ranks = new WeakMap<WorkflowPlan, Int32Array>();
@@ -58,6 +93,10 @@ export class RunLedger {
   readonly failures: WorkflowError[] = [];
   readonly compensated: string[] = [];
   readonly compensationFailed: { step: string; error: WorkflowError }[] = [];
+  /** Optional steps that failed, and steps that fell back, in the order they did. */
+  readonly degraded: { step: string; error: WorkflowError; fallback: boolean }[] = [];
+  /** Compensations that deliberately kept their step's effect, with why. */
+  readonly kept: { step: string; reason: string }[] = [];
   /** The rollbacks that ran inside sub-workflow steps, by step. */
   #nested: Record<string, CompensationSummary> | undefined;
   /** Read-only view of outputs, shared with every step. */
@@ -92,6 +131,9 @@ export class RunLedger {
   #seq = 0;
   #rollback: number[] = [];
   #compensating: number | undefined;
+  #rollbackPlanned = false;
+  /** What the caller attached to the execution, frozen. */
+  metadata: Readonly<Record<string, unknown>> = NO_METADATA;
 
   constructor(
     plan: WorkflowPlan,
@@ -128,18 +170,7 @@ export class RunLedger {
         this.#readyAt[i] = this.startedAt;
       }
     }
-    const { indexOf } = plan;
-    const outputs = this.outputs;
-    this.results = Object.freeze({
-      get: (name: string) => {
-        const i = indexOf.get(name);
-        return i === undefined ? undefined : outputs[i];
-      },
-      has: (name: string) => {
-        const i = indexOf.get(name);
-        return i !== undefined && outputs[i] !== undefined;
-      },
-    });
+    this.results = Object.freeze(new OutputsView(plan, this.outputs));
   }
 
   /** Stamp an event with the execution's identity, a sequence number and the time. */
@@ -160,6 +191,7 @@ export class RunLedger {
       durationMs: fields.durationMs,
       status: fields.status,
       reason: fields.reason,
+      metadata: fields.metadata,
       path: undefined,
     };
   }
@@ -250,7 +282,11 @@ export class RunLedger {
     this.cacheKeys[i] = cacheKey;
     this.subRuns[i] = sub;
     this.completed.push(i);
-    if (this.halt !== undefined) return;
+    if (this.halt === undefined) this.#release(i);
+  }
+
+  /** Step i's outputs are there: its dependents waiting only for it are ready. */
+  #release(i: number): void {
     for (const d of this.plan.steps[i]!.dependents) {
       const waiting = this.#waiting[d]! - 1;
       this.#waiting[d] = waiting;
@@ -259,6 +295,18 @@ export class RunLedger {
         this.#readyAt[d] = this.#now();
       }
     }
+  }
+
+  /**
+   * Step i failed but may not fail the workflow (optional, or a fallback): its
+   * dependents run, reading the fallback outputs (or undefined); nothing to undo.
+   */
+  degradedStep(i: number, error: WorkflowError, fallback: Readonly<Record<string, unknown>> | undefined): void {
+    this.#settle(i, "degraded");
+    this.#errors[i] = error;
+    this.outputs[i] = fallback;
+    this.degraded.push({ step: this.plan.steps[i]!.name, error, fallback: fallback !== undefined });
+    if (this.halt === undefined) this.#release(i);
   }
 
   /**
@@ -332,6 +380,7 @@ export class RunLedger {
   planRollback(): void {
     const halt = this.halt;
     if (halt === undefined) return;
+    this.#rollbackPlanned = true;
     const hasCompensate = (i: number) => {
       const { definition } = this.plan.steps[i]!;
       return definition.compensate !== undefined || definition.workflow !== undefined;
@@ -366,6 +415,13 @@ export class RunLedger {
     this.compensated.push(this.plan.steps[i]!.name);
   }
 
+  /** Step i's compensation chose to keep its effect (partial compensation). */
+  keptStep(i: number, reason: string): void {
+    this.status[i] = "kept";
+    this.#compensating = undefined;
+    this.kept.push({ step: this.plan.steps[i]!.name, reason });
+  }
+
   compensationFailedStep(i: number, error: WorkflowError): void {
     this.status[i] = "compensation_failed";
     this.#compensating = undefined;
@@ -375,8 +431,15 @@ export class RunLedger {
 
   /** A sub-workflow step's run rolled back (itself, after it failed or was cancelled; or for this run). */
   nestedRollback(step: string, summary: CompensationSummary): void {
-    if (summary.compensated.length === 0 && summary.failed.length === 0 && summary.nested === undefined) return;
+    const empty = summary.compensated.length + summary.failed.length + (summary.kept?.length ?? 0) === 0;
+    if (empty && summary.nested === undefined) return;
     (this.#nested ??= {})[step] = summary;
+  }
+
+  /** Where the execution is, as its steps see it (`ctx.status`). */
+  get phase(): ExecutionPhase {
+    if (this.halt === undefined) return "running";
+    return this.#rollbackPlanned ? "compensating" : "stopping";
   }
 
   get outcome(): WorkflowStatus {
@@ -418,7 +481,7 @@ export class RunLedger {
         error: this.#errors[i],
       };
       const produced = this.outputs[i];
-      if (status === "succeeded" && produced !== undefined) Object.assign(output, produced);
+      if ((status === "succeeded" || status === "degraded") && produced !== undefined) Object.assign(output, produced);
     }
     const finishedAt = this.finishedAt ?? this.#now();
     const result = {
@@ -432,9 +495,12 @@ export class RunLedger {
       compensation: {
         compensated: [...this.compensated],
         failed: [...this.compensationFailed],
+        kept: [...this.kept],
         ...(this.#nested === undefined ? {} : { nested: { ...this.#nested } }),
       },
       errors: [...this.failures],
+      degraded: [...this.degraded],
+      metadata: this.metadata,
       startedAt: this.startedAt,
       finishedAt,
       durationMs: finishedAt - this.startedAt,

@@ -28,10 +28,12 @@ export const STEP_STATUSES: readonly StepStatus[] = Object.freeze([
   "retrying",
   "succeeded",
   "failed",
+  "degraded",
   "skipped",
   "cancelled",
   "compensating",
   "compensated",
+  "kept",
   "compensation_failed",
 ]);
 
@@ -47,10 +49,12 @@ export const STATUS_STYLES: Readonly<Record<StepStatus, StatusStyle>> = Object.f
   retrying: { fill: "#fef3c7", stroke: "#d97706", text: "#78350f", dashed: false },
   succeeded: { fill: "#dcfce7", stroke: "#16a34a", text: "#14532d", dashed: false },
   failed: { fill: "#fee2e2", stroke: "#dc2626", text: "#7f1d1d", dashed: false },
+  degraded: { fill: "#ffedd5", stroke: "#ea580c", text: "#7c2d12", dashed: true },
   skipped: { fill: "#f1f5f9", stroke: "#94a3b8", text: "#64748b", dashed: true },
   cancelled: { fill: "#e5e7eb", stroke: "#6b7280", text: "#374151", dashed: true },
   compensating: { fill: "#ede9fe", stroke: "#7c3aed", text: "#4c1d95", dashed: false },
   compensated: { fill: "#f3e8ff", stroke: "#9333ea", text: "#581c87", dashed: false },
+  kept: { fill: "#f3e8ff", stroke: "#9333ea", text: "#581c87", dashed: true },
   compensation_failed: { fill: "#fce7f3", stroke: "#be185d", text: "#831843", dashed: false },
 });
 
