@@ -119,11 +119,14 @@ export function liveProgress(plan: WorkflowPlan, stream: NodeJS.WriteStream, now
         case "step.started":
           row.status = "running";
           row.attempt = e.attempt ?? 1;
-          row.startedAt ??= t;
+          // The time shown is the current attempt's own, not the step's since its first one.
+          row.startedAt = t;
+          row.endedAt = undefined;
           row.note = "";
           break;
         case "step.retrying":
           row.status = "retrying";
+          row.endedAt = t;
           row.note = `retry in ${e.delayMs} ms: ${e.error?.message ?? ""}`;
           break;
         case "step.cached":
@@ -137,6 +140,11 @@ export function liveProgress(plan: WorkflowPlan, stream: NodeJS.WriteStream, now
           row.status = "failed";
           row.endedAt = t;
           row.note = e.error?.message ?? "";
+          break;
+        case "step.degraded":
+          row.status = "degraded";
+          row.endedAt = t;
+          row.note = `degraded: ${e.error?.message ?? ""}`;
           break;
         case "step.skipped":
           row.status = "skipped";
@@ -152,6 +160,10 @@ export function liveProgress(plan: WorkflowPlan, stream: NodeJS.WriteStream, now
         case "step.compensated":
           row.status = "compensated";
           row.note = "compensated";
+          break;
+        case "step.kept":
+          row.status = "kept";
+          row.note = `kept: ${e.reason ?? ""}`;
           break;
         case "step.compensation_failed":
           row.status = "compensation_failed";

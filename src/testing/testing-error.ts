@@ -19,6 +19,8 @@ export const TestingErrorCode = {
   NO_TEST_RUNNER: "NO_TEST_RUNNER",
   /** A replayed path broke saga invariants (thrown by `testPaths`' tests). */
   INVARIANTS_VIOLATED: "INVARIANTS_VIOLATED",
+  /** `mockSteps` was given a step the workflow does not have. */
+  UNKNOWN_STEP: "UNKNOWN_STEP",
 } as const;
 
 /**
