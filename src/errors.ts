@@ -48,6 +48,15 @@ export class WorkflowError extends Error {
     this.step = options.step;
   }
 
+  /**
+   * What went wrong, without the step the message starts with: `nope` for a step that
+   * threw "nope" (its message: "Step `t` failed: nope"), `timed out after 100 ms`.
+   * Handy next to the step's name: `${error.step}: ${error.detail}`.
+   */
+  get detail(): string {
+    return reasonOf(this);
+  }
+
   /** A plain, JSON-safe description (used in results, events and logs). */
   toJSON(): SerializedError {
     return serializeError(this);
@@ -176,11 +185,15 @@ export class RetriesExhaustedError extends WorkflowError {
 
   constructor(step: string, attempts: readonly WorkflowError[]) {
     const last = attempts[attempts.length - 1];
+    const why = last === undefined ? "unknown error" : reasonOf(last);
     super(
       ErrorCode.RETRIES_EXHAUSTED,
-      `Step \`${step}\` failed after ${attempts.length} attempts: ${last?.message ?? "unknown error"}`,
+      `Step \`${step}\` failed after ${attempts.length} attempts; the last: ${why}`,
       false,
-      { step, cause: last },
+      {
+        step,
+        cause: last,
+      },
     );
     this.attempts = attempts;
   }
@@ -209,7 +222,8 @@ export class CompensationError extends WorkflowError {
   override readonly name = "CompensationError";
 
   constructor(step: string, cause: unknown) {
-    super(ErrorCode.COMPENSATION_FAILED, `Compensation of step \`${step}\` failed: ${describe(cause)}`, false, {
+    const why = cause instanceof WorkflowError ? reasonOf(cause) : describe(cause);
+    super(ErrorCode.COMPENSATION_FAILED, `Could not compensate step \`${step}\`: ${why}`, false, {
       step,
       cause,
     });
@@ -343,6 +357,19 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
 
 function serializeCause(cause: unknown, depth: number): SerializedError | string {
   return cause instanceof Error ? serializeError(cause, depth) : describe(cause);
+}
+
+/**
+ * What went wrong, without the subject a message starts with: `nope` for a step that
+ * threw "nope" (not "Step `t` failed: nope"), `timed out after 100 ms` for a timeout.
+ * For messages that state a fact once when errors wrap each other.
+ */
+export function reasonOf(error: WorkflowError): string {
+  if (error instanceof StepError) return describe(error.cause);
+  const subject = error.step === undefined ? undefined : `Step \`${error.step}\` `;
+  return subject !== undefined && error.message.startsWith(subject)
+    ? error.message.slice(subject.length)
+    : error.message;
 }
 
 /** A short human description of any thrown value. */

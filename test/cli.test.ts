@@ -112,9 +112,7 @@ describe("rubberduck CLI", () => {
       JSON.stringify({ repo, template: "broken" }),
     ]);
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toContain(
-      "failed at step `validate_code`: Step `validate_code` failed: the generated code does not type-check",
-    );
+    expect(broken.stderr).toContain("failed at step `validate_code`: the generated code does not type-check:");
     expect(snapshotOf(repo)).toEqual(before);
 
     const ok = cli(["run", "examples/codegen-transaction.ts", "--input", JSON.stringify({ repo })]);
@@ -132,7 +130,18 @@ describe("rubberduck CLI", () => {
       ["run", "examples/generate-docs.ts", "--workflow", "other"],
       /has no workflow named `other`\. It exports: generate_documentation\.\n$/,
     ],
-    [["run", "examples/generate-docs.ts", "--input", "{not json"], /is not valid JSON: .+ Pass an object/],
+    [
+      ["run", "examples/generate-docs.ts", "--input", "{not json"],
+      /^rubberduck: --input is not valid JSON \(.+\)\. Pass a JSON object/,
+    ],
+    [
+      ["run", "examples/generate-docs.ts", "--input", "[1]"],
+      /^rubberduck: --input must be a JSON object, got an array\./,
+    ],
+    [
+      ["run", "examples/generate-docs.ts", "--print", "nope"],
+      /--print: `generate_documentation` has no output `nope`\. Its outputs: /,
+    ],
     [
       ["run", "examples/generate-docs.ts", "--parallel-limit", "0"],
       /option '-p, --parallel-limit <n>' argument '0' is invalid/,
@@ -145,11 +154,30 @@ describe("rubberduck CLI", () => {
     expect(stderr).not.toMatch(/\n +at /);
   });
 
-  it("input that fails the workflow's schema: the issues, exit 1, no stack trace", () => {
+  it("input that fails the workflow's schema: no step runs, the issues, exit 2, no stack trace", () => {
     const { code, stderr } = cli(["run", "examples/codegen-transaction.ts", "--input", '{"module": "Bad-Name"}']);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
+    expect(stderr).toContain("code_generation_transaction@1.0.0: its input was rejected, no step ran:");
     expect(stderr).toContain("input is invalid: module: a module name is lower_snake_case");
+    expect(stderr).not.toContain("step.started");
     expect(stderr).not.toMatch(/\n +at /);
+  });
+
+  it("--version, counts in `list`, outputs by name and --print", () => {
+    expect(cli(["--version"]).stdout).toBe(`${JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version}\n`);
+    expect(cli(["list", "test/fixtures/cli-failing.ts"]).stdout).toBe("failing@1.0.0  2 steps, 2 groups\n");
+    expect(cli(["list", "test/fixtures/one-step.ts"]).stdout).toBe("single@1.0.0  1 step, 1 group\n");
+    const docs = cli(["run", "examples/generate-docs.ts", "--input", '{"root": "src/engine"}']);
+    expect(docs.stdout).toMatch(/^documentation:\n# API/);
+    const raw = cli([
+      "run",
+      "examples/generate-docs.ts",
+      "--input",
+      '{"root": "src/engine"}',
+      "--print",
+      "documentation",
+    ]);
+    expect(raw.stdout).toMatch(/^# API/);
   });
 
   it("--debug shows the stack trace", () => {
@@ -222,6 +250,6 @@ describe("loading TypeScript modules", () => {
     );
     const { code, stdout } = cli(["run", join(dir, "wf.ts")]);
     expect(code).toBe(0);
-    expect(stdout).toBe("hi\n");
+    expect(stdout).toBe("greeting: hi\n");
   });
 });

@@ -15,12 +15,16 @@ export function parseInput(text: string | undefined, fallback: unknown): unknown
       throw new CliError(`Could not read the input file ${where}: ${(error as Error).message}`);
     }
   }
+  const hint = `Pass a JSON object, e.g. --input '{"root": "src"}', or a file with --input @input.json.`;
+  let value: unknown;
   try {
-    return JSON.parse(json);
+    value = JSON.parse(json);
   } catch (error) {
-    throw new CliError(
-      `The input in ${where} is not valid JSON: ${(error as Error).message}`,
-      `Pass an object, e.g. --input '{"root": "src"}', or a file with --input @input.json.`,
-    );
+    throw new CliError(`${where} is not valid JSON (${(error as Error).message}).`, hint);
   }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    const got = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
+    throw new CliError(`${where} must be a JSON object, got ${got}.`, hint);
+  }
+  return value;
 }

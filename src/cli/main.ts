@@ -12,6 +12,7 @@ import { Command, InvalidArgumentError } from "commander";
 import {
   type AnyWorkflow,
   createEngine,
+  ErrorCode,
   parseTrace,
   plan,
   renderTraceHtml,
@@ -42,12 +43,14 @@ interface RunOptions {
   traceFile?: string;
   inspect?: number | true;
   inspectWait?: number;
+  print?: string;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
   let debug = argv.includes("--debug");
   const program = new Command("rubberduck")
     .description("Run, inspect and draw RubberDuck workflows.")
+    .version(packageVersion(), "-V, --version", "print the version")
     .showHelpAfterError()
     .exitOverride();
 
@@ -60,6 +63,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("-i, --input <json>", "the input: JSON, or @file.json")
     .option("-p, --parallel-limit <n>", "maximum steps in flight", positiveInt)
     .option("--json", "print the WorkflowResult as JSON on stdout")
+    .option("--print <output>", "print only this output, raw (e.g. a report, for a pipe)")
     .option("--trace-file <file>", "write the execution trace (every event and actor state) as JSON lines")
     .option(
       "--inspect [port]",
@@ -125,7 +129,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         const p = plan(wf);
         const description = wf.options.description === undefined ? "" : `  ${wf.options.description}`;
         process.stdout.write(
-          `${wf.name}@${wf.version}  ${p.steps.length} steps, ${p.groups.length} groups${description}\n`,
+          `${wf.name}@${wf.version}  ${count(p.steps.length, "step")}, ${count(p.groups.length, "group")}${description}\n`,
         );
       }
     });
@@ -144,6 +148,13 @@ async function run(file: string, options: RunOptions): Promise<number> {
   if (options.parallelLimit !== undefined) wf = wf.with({ parallelLimit: options.parallelLimit });
   const input = parseInput(options.input, loaded.defaultInput);
   const p = plan(wf);
+  if (options.print !== undefined && !p.steps.some((s) => s.definition.outputs.includes(options.print!))) {
+    const names = p.steps.flatMap((s) => s.definition.outputs).map((n) => `\`${n}\``);
+    throw new CliError(
+      `--print: \`${wf.name}\` has no output \`${options.print}\`.`,
+      `Its outputs: ${names.join(", ")}.`,
+    );
+  }
 
   const inspector =
     options.inspect === undefined ? undefined : await startInspector(options.inspect === true ? 4242 : options.inspect);
@@ -188,7 +199,7 @@ async function run(file: string, options: RunOptions): Promise<number> {
   if (options.traceFile !== undefined) writeTrace(options.traceFile, wf, result);
 
   if (options.json) process.stdout.write(`${JSON.stringify(toJson({ ...result, trace: undefined }), null, 2)}\n`);
-  else if (result.status === "succeeded") printOutputs(result, p);
+  else if (result.status === "succeeded") printOutputs(result, p, options.print);
   if (result.status !== "succeeded") printFailure(result, options.debug === true);
   if (inspector !== undefined) {
     // The server keeps every message of the run: a browser opened now still sees it all.
@@ -196,7 +207,18 @@ async function run(file: string, options: RunOptions): Promise<number> {
     await untilInterrupted(new Promise<never>(() => {}));
     await inspector.stop();
   }
-  return EXIT[result.status];
+  // Input the workflow rejected before any step ran is bad usage, not a failed run.
+  return inputRejected(result) ? EXIT.usage : EXIT[result.status];
+}
+
+/** The workflow refused its input (missing names, its schema) before any step ran. */
+function inputRejected(result: WorkflowResult): boolean {
+  const error = result.error;
+  return (
+    error !== undefined &&
+    error.step === undefined &&
+    (error.code === ErrorCode.INPUT_INVALID || error.code === ErrorCode.VALIDATION_FAILED)
+  );
 }
 
 /** Wait for `promise`, or for Ctrl-C (SIGINT), whichever comes first. */
@@ -216,26 +238,44 @@ async function untilInterrupted<T>(promise: Promise<T>): Promise<T | "interrupte
   }
 }
 
-/** Print the outputs of the final steps (those nothing depends on): strings as they are. */
-function printOutputs(result: WorkflowResult, p: ReturnType<typeof plan>): void {
+/**
+ * Print the outputs of the final steps (those nothing depends on), each under its name:
+ * `name: value` (JSON), or `name:` then the text for a multi-line string. `--print
+ * NAME` prints one output alone, raw, for a pipe.
+ */
+function printOutputs(result: WorkflowResult, p: ReturnType<typeof plan>, only: string | undefined): void {
+  if (only !== undefined) {
+    const value = result.output[only];
+    process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
+    return;
+  }
   for (const step of p.steps) {
     if (step.dependents.length > 0) continue;
     for (const name of step.definition.outputs) {
       const value = result.output[name];
-      process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
+      if (typeof value === "string" && value.includes("\n"))
+        process.stdout.write(`${name}:\n${value.replace(/\n$/, "")}\n`);
+      else process.stdout.write(`${name}: ${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
     }
   }
 }
 
 function printFailure(result: WorkflowResult, debug: boolean): void {
   const error = result.error!;
+  if (inputRejected(result)) {
+    process.stderr.write(
+      `\n✗ ${result.workflow}@${result.version}: its input was rejected, no step ran: ${error.message}\n`,
+    );
+    return;
+  }
   const where = error.step === undefined ? "" : ` at step \`${error.step}\``;
-  const lines = [`\n✗ ${result.workflow}@${result.version} ${result.status}${where}: ${error.message}`];
-  const { compensated, failed } = result.compensation;
+  const lines = [`\n✗ ${result.workflow}@${result.version} ${result.status}${where}: ${error.detail}`];
+  const { compensated, failed, kept } = result.compensation;
   if (compensated.length > 0) lines.push(`  compensated, in order: ${compensated.join(", ")}`);
+  if (kept.length > 0) lines.push(`  kept: ${kept.map((k) => `${k.step} (${k.reason})`).join(", ")}`);
   if (failed.length > 0)
-    lines.push(`  compensation failed: ${failed.map((f) => `${f.step} (${f.error.message})`).join(", ")}`);
-  if (compensated.length === 0 && failed.length === 0) lines.push("  nothing to compensate");
+    lines.push(`  compensation failed: ${failed.map((f) => `${f.step} (${f.error.detail})`).join(", ")}`);
+  if (compensated.length === 0 && failed.length === 0 && kept.length === 0) lines.push("  nothing to compensate");
   if (debug && error.stack !== undefined) lines.push(error.stack);
   process.stderr.write(`${lines.join("\n")}\n`);
 }
@@ -251,6 +291,24 @@ function reportError(error: unknown, debug: boolean): number {
   process.stderr.write(`rubberduck: ${message}${hint}\n`);
   if (debug && error instanceof Error) process.stderr.write(`${error.stack ?? ""}\n`);
   return EXIT.usage;
+}
+
+/** This package's version, from its package.json (two levels up in the sources and in dist). */
+function packageVersion(): string {
+  for (const up of ["../../package.json", "../../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "@rubberduck/workflows" && pkg.version !== undefined) return pkg.version;
+    } catch {
+      // not this one
+    }
+  }
+  return "unknown";
+}
+
+/** `1 step`, `2 steps`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 function seconds(value: string): number {

@@ -61,11 +61,12 @@ export function lineProgress(write: (line: string) => void, now: () => number = 
         e.delayMs === undefined ? "" : `retry in ${e.delayMs} ms`,
         e.durationMs === undefined ? "" : `${Math.round(e.durationMs)} ms`,
         e.reason ?? "",
-        e.error === undefined ? "" : e.error.message,
+        // The step is on the line already: its error says what went wrong, once.
+        e.error === undefined ? "" : e.error.step === e.step ? e.error.detail : e.error.message,
       ].filter(Boolean);
       const ms = String(now() - start).padStart(5);
       write(
-        `[+${ms} ms] ${e.type.padEnd(24)} ${where}${e.step ?? ""}${details.length ? ` (${details.join(", ")})` : ""}`,
+        `[+${ms} ms] ${e.type.padEnd(24)} ${where}${e.step ?? ""}${details.length ? ` (${details.join(", ")})` : ""}`.trimEnd(),
       );
     },
     stop() {},
