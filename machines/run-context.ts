@@ -8,64 +8,26 @@ import { freeze } from "immer";
 import { nanoid } from "nanoid";
 import { type ActorRefFrom, type AnyActorRef, createActor } from "xstate";
 import { type CacheAccess, forgetCache } from "../src/cache/step-cache.js";
-import type { CacheStore } from "../src/cache/store.js";
 import type { AnyWorkflow } from "../src/dsl/workflow.js";
 import { SubWorkflowError, type WorkflowError, WorkflowInputError } from "../src/errors.js";
 import type { WorkflowEvent, WorkflowEventFields } from "../src/events.js";
 import type { PlannedStep, WorkflowPlan } from "../src/planner/types.js";
 import { RunLedger } from "../src/policy/run-ledger.js";
-import type { Instrument } from "../src/telemetry/telemetry.js";
 import { validate } from "../src/validation/standard-schema.js";
 import type { ExecutionScope } from "./attempt-context.js";
 import type { AttemptSignal } from "./attempt-signal.js";
+import { RunRequest, type RunRequestOptions } from "./run-request.js";
 import type { stepLogic } from "./step.machine.js";
 import type { SubWorkflowRunner } from "./step-work.js";
-import { toMachine, type WorkflowMachine, type WorkflowSnapshot } from "./workflow.machine.js";
+import type { WorkflowActorSnapshot, WorkflowLogic } from "./workflow-logic.js";
+
+/** Compiles a sub-workflow's machine (the workflow machine's `toMachine`, passed in: no import cycle). */
+export type Compile = (wf: AnyWorkflow) => WorkflowLogic;
+
+/** A workflow actor's snapshot as the engine sees it: with its context. */
+export type InternalSnapshot = WorkflowActorSnapshot & { readonly context: WorkflowMachineContext };
 
 type StepActorRef = ActorRefFrom<typeof stepLogic>;
-
-/** Per-execution settings for a machine run without the engine. */
-export interface RunRequestOptions {
-  /** @default a nanoid */
-  executionId?: string;
-  /** Time source for timestamps and durations. @default Date.now */
-  now?: () => number;
-  /** Random source for backoff jitter, in [0, 1). @default Math.random */
-  random?: () => number;
-  /** Receives every WorkflowEvent of the execution. */
-  onEvent?: (event: WorkflowEvent) => void;
-  /**
-   * With `onEvent`: whether anyone wants events right now. When it answers false, events
-   * are not even built (sequence numbers still advance). @default always true
-   */
-  listening?: () => boolean;
-  /** Where cached step outputs live; without one, nothing is cached. */
-  cache?: CacheStore;
-  /** Runs each piece of step code inside a context (telemetry). */
-  instrument?: Instrument;
-  /**
-   * Data the caller attaches to the execution (who asked, a request id, a tenant…):
-   * frozen, in `ctx.metadata`, on `workflow.started` and in the result.
-   */
-  metadata?: Readonly<Record<string, unknown>>;
-}
-
-/**
- * Input for a workflow machine with per-execution settings. A machine's input may be
- * the workflow input itself or a RunRequest wrapping it.
- *
- * @example
- * createActor(toMachine(wf), { input: new RunRequest({ file_paths }, { executionId: "run-1" }) }).start();
- */
-export class RunRequest<I = Record<string, unknown>> {
-  readonly input: I;
-  readonly options: RunRequestOptions;
-
-  constructor(input: I, options: RunRequestOptions = {}) {
-    this.input = input;
-    this.options = options;
-  }
-}
 
 export interface WorkflowMachineContext {
   readonly ledger: RunLedger;
@@ -76,7 +38,7 @@ export interface WorkflowMachineContext {
   readonly live: Map<number, StepActorRef>;
 }
 
-export function createContext(plan: WorkflowPlan, raw: unknown): WorkflowMachineContext {
+export function createContext(plan: WorkflowPlan, raw: unknown, compile: Compile): WorkflowMachineContext {
   const request = raw instanceof RunRequest ? raw : new RunRequest(raw);
   const options = request.options;
   const rollback = rollbackOf(request);
@@ -117,7 +79,7 @@ export function createContext(plan: WorkflowPlan, raw: unknown): WorkflowMachine
     random: options.random ?? Math.random,
     now: options.now ?? Date.now,
     cache,
-    subWorkflows: subWorkflowRunner(context, options),
+    subWorkflows: subWorkflowRunner(context, options, compile),
     instrument: options.instrument,
   };
   (context as { scope: ExecutionScope }).scope = scope;
@@ -152,7 +114,11 @@ function lateEvent(ledger: RunLedger, type: string): void {
  * tagged with the step's path); a succeeded run keeps its ledger so a later rollback
  * can compensate its steps.
  */
-function subWorkflowRunner(context: WorkflowMachineContext, options: RunRequestOptions): SubWorkflowRunner {
+function subWorkflowRunner(
+  context: WorkflowMachineContext,
+  options: RunRequestOptions,
+  compile: Compile,
+): SubWorkflowRunner {
   const requestFor = (step: PlannedStep, input: unknown) => {
     const { ledger, sink } = context;
     const forward =
@@ -181,9 +147,9 @@ function subWorkflowRunner(context: WorkflowMachineContext, options: RunRequestO
     });
   };
   const runActor = (step: PlannedStep, request: RunRequest<unknown>, parent: AnyActorRef, signal: AttemptSignal) =>
-    new Promise<WorkflowSnapshot>((resolve, reject) => {
+    new Promise<InternalSnapshot>((resolve, reject) => {
       const sub = step.definition.workflow as AnyWorkflow;
-      const actor = createActor(toMachine(sub) as WorkflowMachine, {
+      const actor = createActor(compile(sub), {
         id: `workflow:${step.name}`,
         src: "workflow",
         parent,
@@ -194,7 +160,7 @@ function subWorkflowRunner(context: WorkflowMachineContext, options: RunRequestO
           if (snapshot.status !== "done") return;
           // The rollback the sub run did belongs to this run's result, however the step ends.
           context.ledger.nestedRollback(step.name, snapshot.output!.compensation);
-          resolve(snapshot);
+          resolve(snapshot as InternalSnapshot);
         },
         error: reject,
       });

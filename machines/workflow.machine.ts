@@ -34,17 +34,7 @@
  *   emits the terminal event; the ledger is then closed, and nothing more is emitted.
  */
 
-import {
-  type ActorRefFrom,
-  type AnyActorRef,
-  createActor,
-  type EventObject,
-  fromCallback,
-  type SnapshotFrom,
-  type StateMachine,
-  setup,
-  spawnChild,
-} from "xstate";
+import { type AnyActorRef, createActor, type EventObject, fromCallback, setup, spawnChild } from "xstate";
 import type { AnyWorkflow, InputOf, ResultOf } from "../src/dsl/workflow.js";
 import {
   SnapshotRestoreError,
@@ -56,18 +46,9 @@ import { plan as planWorkflow } from "../src/planner/plan.js";
 import type { WorkflowPlan } from "../src/planner/types.js";
 import type { WorkflowResult } from "../src/result.js";
 import type { CancelEvent, SettledReport, StepDoneEvent, StepReport } from "./protocol.js";
-import {
-  createContext,
-  deliver,
-  forgetCached,
-  RunRequest,
-  type RunRequestOptions,
-  settleInput,
-  type WorkflowMachineContext,
-} from "./run-context.js";
+import { createContext, deliver, forgetCached, settleInput, type WorkflowMachineContext } from "./run-context.js";
 import { type StepActorInput, stepLogic } from "./step.machine.js";
-
-export { RunRequest, type RunRequestOptions, type WorkflowMachineContext };
+import type { WorkflowLogic } from "./workflow-logic.js";
 
 type TimeoutEvent = { type: "WORKFLOW.TIMEOUT" };
 /** The verdict of an asynchronous input schema. */
@@ -281,7 +262,7 @@ function compile(plan: WorkflowPlan) {
     },
   }).createMachine({
     id: plan.workflow,
-    context: ({ input }) => createContext(plan, input),
+    context: ({ input }) => createContext(plan, input, toMachine as (wf: AnyWorkflow) => WorkflowLogic),
     initial: "running",
     states: {
       running: {
@@ -361,12 +342,10 @@ function refuseRestore(logic: object, actor: string): void {
   });
 }
 
-/** The XState machine of a workflow definition. */
-export type WorkflowMachine = ReturnType<typeof compile>;
-export type WorkflowActorRef = ActorRefFrom<WorkflowMachine>;
-export type WorkflowSnapshot = SnapshotFrom<WorkflowMachine>;
+/** The compiled machine, with XState's full types: internal (see workflow-logic.ts). */
+type CompiledMachine = ReturnType<typeof compile>;
 
-const machines = new WeakMap<WorkflowPlan, WorkflowMachine>();
+const machines = new WeakMap<WorkflowPlan, CompiledMachine>();
 
 /**
  * Compile a workflow into its XState machine (once per definition; cached).
@@ -380,7 +359,7 @@ const machines = new WeakMap<WorkflowPlan, WorkflowMachine>();
  * actor.start();
  * const result = await toPromise(actor);
  */
-export function toMachine<W extends AnyWorkflow>(wf: W): TypedWorkflowMachine<InputOf<W>, ResultOf<W>> {
+export function toMachine<W extends AnyWorkflow>(wf: W): WorkflowLogic<InputOf<W>, ResultOf<W>> {
   const plan = planWorkflow(wf);
   let machine = machines.get(plan);
   if (machine === undefined) {
@@ -388,27 +367,5 @@ export function toMachine<W extends AnyWorkflow>(wf: W): TypedWorkflowMachine<In
     refuseRestore(machine, `Workflow actor \`${plan.workflow}\``);
     machines.set(plan, machine);
   }
-  return machine as unknown as TypedWorkflowMachine<InputOf<W>, ResultOf<W>>;
+  return machine as unknown as WorkflowLogic<InputOf<W>, ResultOf<W>>;
 }
-
-/** A workflow machine with its input and output typed from the definition. */
-export type TypedWorkflowMachine<I, R = WorkflowResult> =
-  WorkflowMachine extends StateMachine<
-    infer C,
-    infer E,
-    infer Ch,
-    infer A,
-    infer Ac,
-    infer G,
-    infer D,
-    infer S,
-    infer T,
-    unknown,
-    WorkflowResult,
-    infer Em,
-    infer Me,
-    infer Sc,
-    infer Tm
-  >
-    ? StateMachine<C, E, Ch, A, Ac, G, D, S, T, I | RunRequest<I>, R, Em, Me, Sc, Tm>
-    : never;

@@ -2,16 +2,18 @@
  * @rubberduck/workflows — the public API. Nothing outside this file is public.
  */
 
-export type { StepSnapshot, StepState } from "../machines/step.machine.js";
-export { stepLogic, stepStates } from "../machines/step.machine.js";
+export type { RunRequestOptions } from "../machines/run-request.js";
+export { RunRequest } from "../machines/run-request.js";
+export type { StepState } from "../machines/step.machine.js";
+export { stepStates } from "../machines/step.machine.js";
+export { toMachine } from "../machines/workflow.machine.js";
 export type {
-  RunRequestOptions,
-  TypedWorkflowMachine,
-  WorkflowActorRef,
-  WorkflowMachine,
-  WorkflowSnapshot,
-} from "../machines/workflow.machine.js";
-export { RunRequest, toMachine } from "../machines/workflow.machine.js";
+  WorkflowActor,
+  WorkflowActorSnapshot,
+  WorkflowControlEvent,
+  WorkflowLogic,
+  WorkflowPhase,
+} from "../machines/workflow-logic.js";
 export type { MemoryCacheOptions } from "./cache/memory.js";
 export { memoryCache } from "./cache/memory.js";
 export type { CachePolicy } from "./cache/policy.js";
@@ -45,15 +47,15 @@ export type {
   RunStepOptions,
   StepCommonOptions,
   StepOptions,
+  Workflow,
 } from "./dsl/workflow.js";
-export { isWorkflow, Workflow, workflow } from "./dsl/workflow.js";
+export { isWorkflow, workflow } from "./dsl/workflow.js";
 export type { Clock } from "./engine/clock.js";
 export { systemClock } from "./engine/clock.js";
 export type { Engine, EngineOptions, ExecuteOptions, InspectOption } from "./engine/engine.js";
 export { createEngine } from "./engine/engine.js";
 export type { ExecutionStatus, WorkflowRun } from "./engine/execution.js";
-export type { RegisteredWorkflow } from "./engine/registry.js";
-export { WorkflowRegistry } from "./engine/registry.js";
+export type { RegisteredWorkflow, WorkflowRegistry } from "./engine/registry.js";
 export type { DefinitionIssue, SerializedError, ValidationIssue } from "./errors.js";
 export {
   CompensationError,
@@ -82,7 +84,6 @@ export { WorkflowEventType } from "./events.js";
 export { plan } from "./planner/plan.js";
 export type { PlannedStep, ResolvedInput, WorkflowPlan } from "./planner/types.js";
 export type { RetryPolicy } from "./policy/retry.js";
-export { backoffDelay, resolveRetry } from "./policy/retry.js";
 export type {
   CompensationSummary,
   StepResult,
@@ -93,17 +94,7 @@ export type {
 } from "./result.js";
 export type { AttemptMetrics, StepMetrics, WorkflowMetrics } from "./telemetry/metrics.js";
 export type { AttemptInfo, Telemetry } from "./telemetry/telemetry.js";
-export type { TraceEntry, TraceEvent, TraceFooter, TraceHeader, TraceLine } from "./telemetry/trace.js";
-export type { TraceHtmlOptions } from "./trace-viewer/html.js";
-export { renderTraceHtml } from "./trace-viewer/html.js";
-export type { ParsedTrace } from "./trace-viewer/parse.js";
-export { parseTrace } from "./trace-viewer/parse.js";
-export type { TraceFailure, TraceSummary } from "./trace-viewer/summary.js";
-export { traceSummary } from "./trace-viewer/summary.js";
-export type { BarKind, BarOutcome, Timeline, TimelineBar, TimelineRow } from "./trace-viewer/timeline.js";
-export { traceTimeline } from "./trace-viewer/timeline.js";
-export type { TraceIssue } from "./trace-viewer/trace-parse-error.js";
-export { TraceParseError } from "./trace-viewer/trace-parse-error.js";
+export type { TraceEntry, TraceEvent } from "./telemetry/trace.js";
 export type { StandardSchemaV1 } from "./validation/standard-schema.js";
 export { toDot } from "./visualize/dot.js";
 export type { GraphEdge, GraphGroup, GraphNode, WorkflowGraph } from "./visualize/graph-model.js";

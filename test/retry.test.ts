@@ -1,15 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
   type AnyWorkflow,
-  backoffDelay,
   createEngine,
   NonRetryableError,
   RetriesExhaustedError,
-  resolveRetry,
   StepError,
   type WorkflowEvent,
   workflow,
 } from "../src/index.js";
+import { backoffDelay, resolveRetry } from "../src/policy/retry.js";
 import { record, settle, useFakeClock } from "./helpers.js";
 
 useFakeClock();

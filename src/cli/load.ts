@@ -27,9 +27,10 @@ export async function loadModule(file: string): Promise<LoadedModule> {
     // TypeScript through tsx as ESM, whatever the surrounding package.json says (a
     // project without "type": "module" would otherwise compile it as CommonJS).
     exports = /\.[cm]?tsx?$/.test(path)
-      ? ((await (await import("tsx/esm/api")).tsImport(url, import.meta.url)) as Record<string, unknown>)
+      ? ((await (await typeScriptLoader(file)).tsImport(url, import.meta.url)) as Record<string, unknown>)
       : ((await import(url)) as Record<string, unknown>);
   } catch (error) {
+    if (error instanceof CliError) throw error;
     throw new CliError(
       `Could not load ${file}: ${error instanceof Error ? error.message : String(error)}`,
       undefined,
@@ -47,6 +48,22 @@ export async function loadModule(file: string): Promise<LoadedModule> {
     );
   }
   return { file, workflows, defaultInput: exports.defaultInput };
+}
+
+/**
+ * tsx, which loads TypeScript modules: an optional peer dependency (an app importing
+ * the library never needs it), so its absence is one clear sentence.
+ */
+async function typeScriptLoader(file: string): Promise<typeof import("tsx/esm/api")> {
+  try {
+    return await import("tsx/esm/api");
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    throw new CliError(
+      `Loading ${file} needs tsx, which compiles TypeScript on the fly, and it is not installed.`,
+      "Install it (npm install --save-dev tsx), or run the compiled .js module.",
+    );
+  }
 }
 
 /** Pick the workflow to run: by name, or the only one. */

@@ -13,18 +13,15 @@ import {
   type AnyWorkflow,
   createEngine,
   ErrorCode,
-  parseTrace,
   plan,
-  renderTraceHtml,
   type StepStatus,
   serializeError,
-  type TraceFooter,
-  type TraceHeader,
   toDot,
   toMermaid,
   toSvg,
   type WorkflowResult,
 } from "../index.js";
+import { parseTrace, renderTraceHtml, type TraceFooter, type TraceHeader } from "../trace-viewer/index.js";
 import { CliError } from "./cli-error.js";
 import { parseInput } from "./input.js";
 import { startInspector } from "./inspector.js";

@@ -4,12 +4,9 @@
 
 import { type Observable, Subject } from "rxjs";
 import { createActor, type InspectionEvent, type Observer } from "xstate";
-import {
-  RunRequest,
-  type WorkflowActorRef,
-  type WorkflowMachine,
-  type WorkflowSnapshot,
-} from "../../machines/workflow.machine.js";
+import type { InternalSnapshot } from "../../machines/run-context.js";
+import { RunRequest } from "../../machines/run-request.js";
+import type { WorkflowActor, WorkflowActorSnapshot, WorkflowLogic } from "../../machines/workflow-logic.js";
 import type { CacheStore } from "../cache/store.js";
 import type { WorkflowEvent } from "../events.js";
 import type { StepStatus, WorkflowResult, WorkflowStatus } from "../result.js";
@@ -51,7 +48,7 @@ export interface WorkflowRun<Result = WorkflowResult> {
   /** Stop the execution: in-flight steps are aborted and the error policy's rollback runs. */
   cancel(reason?: string): void;
   /** The underlying XState actor (for `subscribe`, `getSnapshot`, inspection). */
-  readonly actor: WorkflowActorRef;
+  readonly actor: WorkflowActor<Result>;
 }
 
 export interface ExecutionOptions {
@@ -71,7 +68,7 @@ export interface ExecutionOptions {
   readonly onEnd: (run: WorkflowRun) => void;
 }
 
-export function startExecution(machine: WorkflowMachine, input: unknown, options: ExecutionOptions): WorkflowRun {
+export function startExecution(machine: WorkflowLogic, input: unknown, options: ExecutionOptions): WorkflowRun {
   const subject = new Subject<WorkflowEvent>();
   const recorder = options.debug ? traceRecorder(options.clock.now) : undefined;
   const request = new RunRequest(input, {
@@ -105,7 +102,7 @@ export function startExecution(machine: WorkflowMachine, input: unknown, options
 
   let onAbort: (() => void) | undefined;
   const result = new Promise<WorkflowResult>((resolve, reject) => {
-    const observer: Observer<WorkflowSnapshot> = {
+    const observer: Observer<WorkflowActorSnapshot> = {
       next: (snapshot) => {
         if (snapshot.status === "done") {
           resolve(recorder === undefined ? snapshot.output : { ...snapshot.output, trace: recorder.entries });
@@ -122,8 +119,8 @@ export function startExecution(machine: WorkflowMachine, input: unknown, options
 
   const run: WorkflowRun = {
     id: options.executionId,
-    workflow: actor.getSnapshot().context.ledger.plan.workflow,
-    version: actor.getSnapshot().context.ledger.plan.version,
+    workflow: ledgerOf(actor.getSnapshot()).plan.workflow,
+    version: ledgerOf(actor.getSnapshot()).plan.version,
     events: new GuardedObservable(subject, "A run.events subscriber"),
     result,
     actor,
@@ -147,8 +144,10 @@ export function startExecution(machine: WorkflowMachine, input: unknown, options
   return run;
 }
 
-function statusOf(snapshot: WorkflowSnapshot): ExecutionStatus {
-  const { ledger } = snapshot.context;
+const ledgerOf = (snapshot: WorkflowActorSnapshot) => (snapshot as InternalSnapshot).context.ledger;
+
+function statusOf(snapshot: WorkflowActorSnapshot): ExecutionStatus {
+  const ledger = ledgerOf(snapshot);
   const steps: Record<string, StepStatus> = {};
   ledger.plan.steps.forEach((step, i) => {
     steps[step.name] = ledger.status[i]!;

@@ -6,10 +6,10 @@
 
 import { getShortestPaths, getSimplePaths } from "@xstate/graph";
 import type { AnyWorkflow } from "../index.js";
+import { machineOf } from "./build-model-machine.js";
 import { type ExpectedOutcome, expectationOf } from "./expectation.js";
 import { enabledEvents, serializeState, simulate } from "./model.js";
 import { type ModelOptions, modelConfig } from "./model-config.js";
-import { machineOf } from "./model-machine.js";
 import { describeEvent, isFailure, type ModelEvent, type StepScript, scriptsOf } from "./outcomes.js";
 import { TestingError } from "./testing-error.js";
 

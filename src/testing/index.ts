@@ -21,7 +21,7 @@ export { workflowMatchers } from "./matchers.js";
 export type { StepMock, StepMocks } from "./mock-steps.js";
 export { mockSteps } from "./mock-steps.js";
 export type { ModelOptions } from "./model-config.js";
-export type { ModelMachine } from "./model-machine.js";
+export type { ModelMachine, ModelSnapshot } from "./model-machine.js";
 export { createModelMachine } from "./model-machine.js";
 export type { CompensationOutcome, FailureKind, ModelEvent, StepOutcome, StepScript } from "./outcomes.js";
 export { STEP_FAILURE_KINDS } from "./outcomes.js";

@@ -4,62 +4,12 @@
  * Its context is the model state; each event applies one step outcome.
  */
 
-import { assign, setup } from "xstate";
+import type { ActorLogic, ActorSystem, EventObject, Snapshot } from "xstate";
 import type { AnyWorkflow } from "../index.js";
-import { applyEvent, initialState, isEnabled, type ModelState } from "./model.js";
-import { type ModelConfig, type ModelOptions, modelConfig } from "./model-config.js";
+import { machineOf } from "./build-model-machine.js";
+import type { ModelState } from "./model.js";
+import { type ModelOptions, modelConfig } from "./model-config.js";
 import type { ModelEvent } from "./outcomes.js";
-
-/**
- * The model machine of a model configuration (see {@link createModelMachine}).
- *
- * @example
- * const config = modelConfig(wf);
- * getShortestPaths(machineOf(config), { events: (s) => enabledEvents(config, s.context) });
- */
-export function machineOf(config: ModelConfig) {
-  return setup({
-    types: { context: {} as ModelState, events: {} as ModelEvent },
-    guards: {
-      enabled: ({ context, event }) => isEnabled(config, context, event),
-      stopping: ({ context }) => context.phase === "stopping",
-      compensating: ({ context }) => context.phase === "compensating",
-      done: ({ context }) => context.phase === "done",
-    },
-    actions: {
-      apply: assign(({ context, event }) => applyEvent(config, context, event)),
-    },
-  }).createMachine({
-    id: `${config.plan.workflow}.model`,
-    context: () => initialState(config),
-    initial: "running",
-    states: {
-      running: {
-        always: [
-          { guard: "stopping", target: "stopping" },
-          { guard: "compensating", target: "compensating" },
-          { guard: "done", target: "done" },
-        ],
-        on: {
-          STEP: { guard: "enabled", actions: "apply" },
-          CANCEL: { guard: "enabled", actions: "apply" },
-        },
-      },
-      stopping: {
-        always: [
-          { guard: "compensating", target: "compensating" },
-          { guard: "done", target: "done" },
-        ],
-        on: { STEP: { guard: "enabled", actions: "apply" } },
-      },
-      compensating: {
-        always: { guard: "done", target: "done" },
-        on: { COMPENSATE: { guard: "enabled", actions: "apply" } },
-      },
-      done: { type: "final" },
-    },
-  });
-}
 
 /**
  * The model machine of a workflow: its context is the abstract state of an execution
@@ -75,7 +25,7 @@ export function machineOf(config: ModelConfig) {
  * actor.getSnapshot().status; // "done"
  */
 export function createModelMachine(wf: AnyWorkflow, options: ModelOptions = {}): ModelMachine {
-  return machineOf(modelConfig(wf, options));
+  return machineOf(modelConfig(wf, options)) as unknown as ModelMachine;
 }
 
 /**
@@ -84,4 +34,12 @@ export function createModelMachine(wf: AnyWorkflow, options: ModelOptions = {}):
  * @example
  * const model: ModelMachine = createModelMachine(wf);
  */
-export type ModelMachine = ReturnType<typeof machineOf>;
+export type ModelMachine = ActorLogic<ModelSnapshot, ModelEvent, undefined, ActorSystem<any>, EventObject>;
+
+/**
+ * A model machine's snapshot: its context is the model state.
+ *
+ * @example
+ * createActor(createModelMachine(wf)).start().getSnapshot().context.inFlight;
+ */
+export type ModelSnapshot = Snapshot<undefined> & { readonly context: ModelState; readonly value: unknown };

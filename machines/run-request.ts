@@ -1,0 +1,51 @@
+/**
+ * The input of a workflow machine with per-execution settings: what a caller that runs
+ * a machine without the engine passes to `createActor(toMachine(wf), { input })`.
+ */
+
+import type { CacheStore } from "../src/cache/store.js";
+import type { WorkflowEvent } from "../src/events.js";
+import type { Instrument } from "../src/telemetry/telemetry.js";
+
+/** Per-execution settings for a machine run without the engine. */
+export interface RunRequestOptions {
+  /** @default a nanoid */
+  executionId?: string;
+  /** Time source for timestamps and durations. @default Date.now */
+  now?: () => number;
+  /** Random source for backoff jitter, in [0, 1). @default Math.random */
+  random?: () => number;
+  /** Receives every WorkflowEvent of the execution. */
+  onEvent?: (event: WorkflowEvent) => void;
+  /**
+   * With `onEvent`: whether anyone wants events right now. When it answers false, events
+   * are not even built (sequence numbers still advance). @default always true
+   */
+  listening?: () => boolean;
+  /** Where cached step outputs live; without one, nothing is cached. */
+  cache?: CacheStore;
+  /** Runs each piece of step code inside a context (telemetry). */
+  instrument?: Instrument;
+  /**
+   * Data the caller attaches to the execution (who asked, a request id, a tenant…):
+   * frozen, in `ctx.metadata`, on `workflow.started` and in the result.
+   */
+  metadata?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Input for a workflow machine with per-execution settings. A machine's input may be
+ * the workflow input itself or a RunRequest wrapping it.
+ *
+ * @example
+ * createActor(toMachine(wf), { input: new RunRequest({ file_paths }, { executionId: "run-1" }) }).start();
+ */
+export class RunRequest<I = Record<string, unknown>> {
+  readonly input: I;
+  readonly options: RunRequestOptions;
+
+  constructor(input: I, options: RunRequestOptions = {}) {
+    this.input = input;
+    this.options = options;
+  }
+}
