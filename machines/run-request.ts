@@ -7,7 +7,12 @@ import type { CacheStore } from "../src/cache/store.js";
 import type { WorkflowEvent } from "../src/events.js";
 import type { Instrument } from "../src/telemetry/telemetry.js";
 
-/** Per-execution settings for a machine run without the engine. */
+/**
+ * Per-execution settings for a machine run without the engine.
+ *
+ * @example
+ * new RunRequest({ file_paths }, { executionId: "run-1", onEvent: (e) => console.log(e.seq, e.type, e.step) });
+ */
 export interface RunRequestOptions {
   /** @default a nanoid */
   executionId?: string;

@@ -73,7 +73,14 @@ export interface StepActorInput {
   readonly abortGrace: number;
 }
 
-/** The named states of a step actor. */
+/**
+ * The named states of a step actor.
+ *
+ * @example
+ * for (const entry of result.trace ?? []) {
+ *   if (entry.kind === "state" && entry.actor === "step:parse_files") console.log(entry.state as StepState);
+ * }
+ */
 export type StepState =
   | "idle"
   | "running"
@@ -85,7 +92,12 @@ export type StepState =
   | "compensated"
   | "compensation_failed";
 
-/** The step actor's chart as data: state → event → next states. */
+/**
+ * The step actor's chart as data: state → event → next states.
+ *
+ * @example
+ * stepStates.running.SETTLED; // ["succeeded", "retrying", "failed", "cancelled"]
+ */
 export const stepStates = {
   idle: { START: ["running", "compensating"], ABORT: ["cancelled", "compensation_failed"] },
   running: {

@@ -5,7 +5,12 @@
  * these by {@link toWorkflowError}, so results never carry bare values.
  */
 
-/** Stable error codes. Match on these, not on messages. */
+/**
+ * Stable error codes. Match on these, not on messages.
+ *
+ * @example
+ * if (result.error?.code === ErrorCode.STEP_TIMEOUT) console.warn(`${result.error.step} timed out`);
+ */
 export const ErrorCode = {
   DEFINITION_INVALID: "DEFINITION_INVALID",
   INPUT_INVALID: "INPUT_INVALID",
@@ -32,7 +37,14 @@ interface WorkflowErrorOptions {
   step?: string;
 }
 
-/** Base class of every error the runtime produces. */
+/**
+ * Base class of every error the runtime produces.
+ *
+ * @example
+ * if (result.status !== "succeeded" && result.error instanceof WorkflowError) {
+ *   console.error(result.error.code, result.error.step, result.error.detail, result.error.retryable);
+ * }
+ */
 export class WorkflowError extends Error {
   override readonly name: string = "WorkflowError";
   readonly code: ErrorCode;
@@ -63,7 +75,12 @@ export class WorkflowError extends Error {
   }
 }
 
-/** One problem found in a workflow definition. */
+/**
+ * One problem found in a workflow definition.
+ *
+ * @example
+ * const cycles = error.issues.filter((issue) => issue.code === "CYCLE").map((issue) => issue.steps.join(" → "));
+ */
 export interface DefinitionIssue {
   code:
     | "DUPLICATE_STEP"
@@ -82,6 +99,11 @@ export interface DefinitionIssue {
 /**
  * A workflow definition is invalid. Thrown when a workflow is planned, compiled or
  * registered — never in the middle of a run — and lists every problem at once.
+ *
+ * @example
+ * try { plan(wf); } catch (error) {
+ *   if (error instanceof WorkflowDefinitionError) for (const issue of error.issues) console.error(issue.message);
+ * }
  */
 export class WorkflowDefinitionError extends WorkflowError {
   override readonly name = "WorkflowDefinitionError";
@@ -97,7 +119,13 @@ export class WorkflowDefinitionError extends WorkflowError {
   }
 }
 
-/** The workflow input is missing values the steps need, or failed its schema. */
+/**
+ * The workflow input is missing values the steps need, or failed its schema.
+ *
+ * @example
+ * const result = await engine.execute("code_analysis", {});
+ * if (result.error instanceof WorkflowInputError) console.error("missing:", result.error.missing.join(", "));
+ */
 export class WorkflowInputError extends WorkflowError {
   override readonly name = "WorkflowInputError";
   /** Names the steps read from the workflow input that the input does not have. */
@@ -109,13 +137,25 @@ export class WorkflowInputError extends WorkflowError {
   }
 }
 
-/** One failed check of a {@link ValidationError}. */
+/**
+ * One failed check of a {@link ValidationError}.
+ *
+ * @example
+ * const lines = error.issues.map((issue) => `${issue.path.map(String).join(".")}: ${issue.message}`);
+ */
 export interface ValidationIssue {
   message: string;
   path: readonly PropertyKey[];
 }
 
-/** Data failed validation (a schema, or a module's `validateInput`). Never retried. */
+/**
+ * Data failed validation (a schema, or a module's `validateInput`). Never retried.
+ *
+ * @example
+ * if (result.error instanceof ValidationError) {
+ *   for (const issue of result.error.issues) console.error(issue.path.map(String).join("."), issue.message);
+ * }
+ */
 export class ValidationError extends WorkflowError {
   override readonly name = "ValidationError";
   readonly issues: readonly ValidationIssue[];
@@ -131,6 +171,9 @@ export class ValidationError extends WorkflowError {
  * signal; it cannot interrupt synchronous code, which holds the only thread until it
  * returns: `blockedMs` says how long the attempt's code ran before it first returned,
  * and the message says so when that alone overran the timeout.
+ *
+ * @example
+ * if (result.error instanceof StepTimeoutError) console.log(result.error.step, result.error.timeoutMs);
  */
 export class StepTimeoutError extends WorkflowError {
   override readonly name = "StepTimeoutError";
@@ -164,7 +207,12 @@ export class NonRetryableError extends WorkflowError {
   }
 }
 
-/** A step returned a value without one of its declared outputs. Never retried. */
+/**
+ * A step returned a value without one of its declared outputs. Never retried.
+ *
+ * @example
+ * if (result.error instanceof StepOutputError) console.error(result.error.step, "lacks", result.error.missing);
+ */
 export class StepOutputError extends WorkflowError {
   override readonly name = "StepOutputError";
   readonly missing: readonly string[];
@@ -178,7 +226,14 @@ export class StepOutputError extends WorkflowError {
   }
 }
 
-/** A step failed every attempt its retry policy allowed. `attempts` holds each attempt's error. */
+/**
+ * A step failed every attempt its retry policy allowed. `attempts` holds each attempt's error.
+ *
+ * @example
+ * if (result.error instanceof RetriesExhaustedError) {
+ *   result.error.attempts.forEach((e, i) => console.error(`attempt ${i + 1}: ${e.detail}`));
+ * }
+ */
 export class RetriesExhaustedError extends WorkflowError {
   override readonly name = "RetriesExhaustedError";
   readonly attempts: readonly WorkflowError[];
@@ -199,7 +254,12 @@ export class RetriesExhaustedError extends WorkflowError {
   }
 }
 
-/** A step failed with something that was not a {@link WorkflowError}; `cause` holds what it threw. */
+/**
+ * A step failed with something that was not a {@link WorkflowError}; `cause` holds what it threw.
+ *
+ * @example
+ * if (result.error instanceof StepError) console.error(`${result.error.step} threw`, result.error.cause);
+ */
 export class StepError extends WorkflowError {
   override readonly name = "StepError";
 
@@ -208,7 +268,13 @@ export class StepError extends WorkflowError {
   }
 }
 
-/** A step attempt was aborted because the workflow stopped (failure elsewhere, timeout, cancel). */
+/**
+ * A step attempt was aborted because the workflow stopped (failure elsewhere, timeout, cancel).
+ *
+ * @example
+ * const { status, error } = result.steps.security_scan;
+ * if (status === "cancelled" && error instanceof StepAbortedError) console.log(error.detail);
+ */
 export class StepAbortedError extends WorkflowError {
   override readonly name = "StepAbortedError";
 
@@ -217,7 +283,14 @@ export class StepAbortedError extends WorkflowError {
   }
 }
 
-/** A step's `compensate` failed on every attempt its retry policy allowed. */
+/**
+ * A step's `compensate` failed on every attempt its retry policy allowed.
+ *
+ * @example
+ * for (const { step, error } of result.compensation.failed) {
+ *   if (error instanceof CompensationError) console.error(`${step} was not undone:`, error.cause);
+ * }
+ */
 export class CompensationError extends WorkflowError {
   override readonly name = "CompensationError";
 
@@ -230,7 +303,12 @@ export class CompensationError extends WorkflowError {
   }
 }
 
-/** The whole execution ran past the workflow's `timeout`. */
+/**
+ * The whole execution ran past the workflow's `timeout`.
+ *
+ * @example
+ * if (result.error instanceof WorkflowTimeoutError) console.error(`gave up after ${result.error.timeoutMs} ms`);
+ */
 export class WorkflowTimeoutError extends WorkflowError {
   override readonly name = "WorkflowTimeoutError";
   readonly timeoutMs: number;
@@ -241,7 +319,14 @@ export class WorkflowTimeoutError extends WorkflowError {
   }
 }
 
-/** The execution was cancelled through its handle, an `AbortSignal` or a `CANCEL` event. */
+/**
+ * The execution was cancelled through its handle, an `AbortSignal` or a `CANCEL` event.
+ *
+ * @example
+ * run.cancel("user pressed stop");
+ * const result = await run.result;
+ * if (result.error instanceof WorkflowCancelledError) console.log(result.error.reason); // "user pressed stop"
+ */
 export class WorkflowCancelledError extends WorkflowError {
   override readonly name = "WorkflowCancelledError";
   readonly reason: string;
@@ -256,6 +341,11 @@ export class WorkflowCancelledError extends WorkflowError {
  * A sub-workflow step's workflow did not succeed (it already applied its own error
  * policy, e.g. compensated its steps). `cause` is the sub-workflow's error and
  * `result` its whole result. Not retried: the sub-workflow's steps have their own retries.
+ *
+ * @example
+ * if (result.error instanceof SubWorkflowError) {
+ *   console.error(`step ${result.error.step}: its sub-workflow failed with`, result.error.cause);
+ * }
  */
 export class SubWorkflowError extends WorkflowError {
   override readonly name = "SubWorkflowError";
@@ -275,7 +365,14 @@ export class SubWorkflowError extends WorkflowError {
   }
 }
 
-/** No workflow of that name (and version) is registered. */
+/**
+ * No workflow of that name (and version) is registered.
+ *
+ * @example
+ * await engine.execute("code_analysis", input, { version: "9.0.0" }).catch((error) => {
+ *   if (error instanceof WorkflowNotFoundError) console.error(error.message);
+ * });
+ */
 export class WorkflowNotFoundError extends WorkflowError {
   override readonly name = "WorkflowNotFoundError";
 
@@ -285,7 +382,14 @@ export class WorkflowNotFoundError extends WorkflowError {
   }
 }
 
-/** A version of a workflow was registered again with a different definition. */
+/**
+ * A version of a workflow was registered again with a different definition.
+ *
+ * @example
+ * try { engine.register(changed); } catch (error) {
+ *   if (error instanceof WorkflowVersionConflictError) engine.register(changed.with({ version: "1.1.0" }));
+ * }
+ */
 export class WorkflowVersionConflictError extends WorkflowError {
   override readonly name = "WorkflowVersionConflictError";
 
@@ -302,6 +406,11 @@ export class WorkflowVersionConflictError extends WorkflowError {
  * An actor was created from a persisted XState snapshot of a workflow or step actor.
  * Such snapshots do not hold an execution's state (step results, attempts, timers, the
  * rollback), so restoring one would leave a run that never moves: it fails at once.
+ *
+ * @example
+ * const actor = createActor(toMachine(wf), { snapshot: persisted, input });
+ * const outcome = toPromise(actor).catch((error) => error instanceof SnapshotRestoreError);
+ * actor.start(); // await outcome: true
  */
 export class SnapshotRestoreError extends WorkflowError {
   override readonly name = "SnapshotRestoreError";
@@ -317,7 +426,12 @@ export class SnapshotRestoreError extends WorkflowError {
   }
 }
 
-/** True for every error this library produces. */
+/**
+ * True for every error this library produces.
+ *
+ * @example
+ * const reason = isWorkflowError(error) ? `${error.code}: ${error.detail}` : String(error);
+ */
 export function isWorkflowError(value: unknown): value is WorkflowError {
   return value instanceof WorkflowError;
 }
@@ -328,7 +442,12 @@ export function toWorkflowError(thrown: unknown, step: string): WorkflowError {
   return new StepError(step, thrown);
 }
 
-/** The JSON-safe shape of an error, as it appears in results and events. */
+/**
+ * The JSON-safe shape of an error, as it appears in results and events.
+ *
+ * @example
+ * const { name, code, message, step, cause }: SerializedError = serializeError(error);
+ */
 export interface SerializedError {
   name: string;
   code: string;
@@ -338,7 +457,14 @@ export interface SerializedError {
   cause?: SerializedError | string;
 }
 
-/** Describe any error (or thrown value) as plain JSON, following `cause` chains. */
+/**
+ * Describe any error (or thrown value) as plain JSON, following `cause` chains.
+ *
+ * @example
+ * if (result.status !== "succeeded") {
+ *   logger.error({ executionId: result.executionId, error: serializeError(result.error) });
+ * }
+ */
 export function serializeError(error: unknown, depth = 0): SerializedError {
   if (error instanceof WorkflowError) {
     const out: SerializedError = { name: error.name, code: error.code, message: error.message };

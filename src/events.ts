@@ -1,7 +1,14 @@
 import type { WorkflowError } from "./errors.js";
 import type { WorkflowStatus } from "./result.js";
 
-/** Every event type an execution emits. */
+/**
+ * Every event type an execution emits.
+ *
+ * @example
+ * run.events.subscribe((e) => {
+ *   if (e.type === WorkflowEventType.StepRetrying) console.log(`${e.step}: retry in ${e.delayMs} ms`);
+ * });
+ */
 export const WorkflowEventType = {
   WorkflowStarted: "workflow.started",
   StepStarted: "step.started",
@@ -28,6 +35,9 @@ export type WorkflowEventType = (typeof WorkflowEventType)[keyof typeof Workflow
 /**
  * One transition of an execution, on `run.events` and `engine.events` (and, for a
  * machine run on its own, to the `onEvent` of its RunRequest).
+ *
+ * @example
+ * engine.events.subscribe((e) => console.log(e.seq, e.type, e.step ?? "", e.durationMs ?? ""));
  */
 export interface WorkflowEvent {
   readonly type: WorkflowEventType;

@@ -2,13 +2,21 @@ import type { WorkflowError } from "./errors.js";
 import type { WorkflowMetrics } from "./telemetry/metrics.js";
 import type { TraceEntry } from "./telemetry/trace.js";
 
-/** How an execution ended. */
+/**
+ * How an execution ended.
+ *
+ * @example
+ * process.exitCode = result.status === "succeeded" ? 0 : result.status === "timed_out" ? 124 : 1;
+ */
 export type WorkflowStatus = "succeeded" | "failed" | "cancelled" | "timed_out";
 
 /**
  * Where a step is. `pending`: never started (not ready yet, or the workflow stopped
  * first). `degraded`: it failed, but it is `optional` or its `onError` gave a fallback,
  * so the workflow went on. `kept`: its compensation ran and chose to keep its effect.
+ *
+ * @example
+ * const failed = Object.entries(result.steps).filter(([, step]) => step.status === "failed").map(([name]) => name);
  */
 export type StepStatus =
   | "pending"
@@ -33,7 +41,12 @@ export interface DegradedStep {
   readonly fallback: boolean;
 }
 
-/** What happened to one step: `result.steps[name]`. */
+/**
+ * What happened to one step: `result.steps[name]`.
+ *
+ * @example
+ * const { status, attempts, durationMs, cached } = result.steps.parse_files;
+ */
 export interface StepResult {
   readonly status: StepStatus;
   /** Attempts started (0 if the step never ran). */
@@ -46,7 +59,13 @@ export interface StepResult {
   readonly error: WorkflowError | undefined;
 }
 
-/** The rollback that ran, if any. */
+/**
+ * The rollback that ran, if any.
+ *
+ * @example
+ * result.compensation.compensated; // ["generate_code", "reserve_resources"]
+ * for (const { step, error } of result.compensation.failed) console.error(`${step} not undone: ${error.detail}`);
+ */
 export interface CompensationSummary {
   /** Steps whose compensation succeeded, in the order it ran. */
   readonly compensated: readonly string[];
@@ -62,7 +81,12 @@ export interface CompensationSummary {
   readonly nested?: Readonly<Record<string, CompensationSummary>>;
 }
 
-/** Fields every WorkflowResult has, whatever its status. */
+/**
+ * Fields every WorkflowResult has, whatever its status.
+ *
+ * @example
+ * console.log(result.executionId, `${result.durationMs} ms`, result.errors.length, result.metrics.parallelism.max);
+ */
 export interface WorkflowResultBase<StepName extends string = string> {
   readonly executionId: string;
   readonly workflow: string;

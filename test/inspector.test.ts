@@ -102,87 +102,71 @@ describe("the inspector server", () => {
 describe("rubberduck run --inspect", () => {
   const root = new URL("..", import.meta.url).pathname;
 
-  it("waits for a browser, then runs, then stays up until Ctrl-C", async () => {
+  /** `rubberduck run` of the 40-step fixture with the inspector on a free port; each step appends to a log. */
+  async function inspectedRun(...extra: string[]) {
     const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), "rubberduck-inspect-"));
-    const log = join(dir, "steps.log");
+    const log = join(mkdtempSync(join(tmpdir(), "rubberduck-inspect-")), "steps.log");
     writeFileSync(log, "");
+    const args = ["run", "test/fixtures/cli-inspected.ts", "--inspect", String(port), ...extra];
     const child = spawn(
       process.execPath,
-      [
-        join(root, "bin", "rubberduck.js"),
-        "run",
-        "test/fixtures/cli-inspected.ts",
-        "--inspect",
-        String(port),
-        "--input",
-        JSON.stringify({ log }),
-      ],
-      { cwd: root, env: { ...process.env, FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] },
+      [join(root, "bin", "rubberduck.js"), ...args, "--input", JSON.stringify({ log })],
+      {
+        cwd: root,
+        env: { ...process.env, FORCE_COLOR: "0" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
     );
     let stderr = "";
     child.stderr.on("data", (chunk) => {
       stderr += chunk;
     });
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    return {
+      port,
+      child,
+      exited: new Promise<number | null>((resolve) => child.on("exit", resolve)),
+      err: () => stderr,
+      stepsRun: () => readFileSync(log, "utf8").split("\n").filter(Boolean).length,
+    };
+  }
+
+  it("waits for a browser, then runs, then stays up until Ctrl-C", async () => {
+    const run = await inspectedRun();
     try {
-      await until(() => stderr.includes("the run starts when a browser connects"));
+      await until(() => run.err().includes("the run starts when a browser connects"));
       // Nothing runs until a browser is there; the page embeds the inspector and this server's socket.
-      const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      const page = await (await fetch(`http://127.0.0.1:${run.port}/`)).text();
       expect(page).toContain('src="https://stately.ai/inspect"');
-      expect(page).toContain(`:${port}`);
+      expect(page).toContain(`:${run.port}`);
       await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(readFileSync(log, "utf8")).toBe("");
+      expect(run.stepsRun()).toBe(0);
       const received: StatelyInspectionEvent[] = [];
-      createWebSocketReceiver({ server: `ws://127.0.0.1:${port}` }).subscribe((e) => received.push(e));
-      await until(() => stderr.includes("the inspector stays up"));
-      expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(40);
+      createWebSocketReceiver({ server: `ws://127.0.0.1:${run.port}` }).subscribe((e) => received.push(e));
+      await until(() => run.err().includes("the inspector stays up"));
+      expect(run.stepsRun()).toBe(40);
       // Well after the run, a second browser still gets the whole run.
       await new Promise((resolve) => setTimeout(resolve, 500));
       const late: StatelyInspectionEvent[] = [];
-      createWebSocketReceiver({ server: `ws://127.0.0.1:${port}` }).subscribe((e) => late.push(e));
+      createWebSocketReceiver({ server: `ws://127.0.0.1:${run.port}` }).subscribe((e) => late.push(e));
       await until(() => late.length >= received.length && received.length > 0);
       expect(new Set(late.filter((e) => e.type === "@xstate.actor").map((e) => e.name)).size).toBe(42);
-      child.kill("SIGINT");
-      expect(await exited).toBe(0);
+      run.child.kill("SIGINT");
+      expect(await run.exited).toBe(0);
     } finally {
-      child.kill("SIGKILL");
+      run.child.kill("SIGKILL");
     }
   });
 
   it("with --inspect-wait, starts without a browser after that long", async () => {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), "rubberduck-inspect-"));
-    const log = join(dir, "steps.log");
-    writeFileSync(log, "");
-    const child = spawn(
-      process.execPath,
-      [
-        join(root, "bin", "rubberduck.js"),
-        "run",
-        "test/fixtures/cli-inspected.ts",
-        "--inspect",
-        String(port),
-        "--inspect-wait",
-        "0.2",
-        "--input",
-        JSON.stringify({ log }),
-      ],
-      { cwd: root, env: { ...process.env, FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stderr = "";
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const run = await inspectedRun("--inspect-wait", "0.2");
     try {
-      await until(() => stderr.includes("the inspector stays up"));
-      expect(stderr).toContain("No browser connected in 0.2 s; starting the run");
-      expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(40);
-      child.kill("SIGINT");
-      expect(await exited).toBe(0);
+      await until(() => run.err().includes("the inspector stays up"));
+      expect(run.err()).toContain("No browser connected in 0.2 s; starting the run");
+      expect(run.stepsRun()).toBe(40);
+      run.child.kill("SIGINT");
+      expect(await run.exited).toBe(0);
     } finally {
-      child.kill("SIGKILL");
+      run.child.kill("SIGKILL");
     }
   });
 });

@@ -6,6 +6,12 @@
 import { LRUCache } from "lru-cache";
 import type { CacheStore } from "./store.js";
 
+/**
+ * Options of `memoryCache`.
+ *
+ * @example
+ * memoryCache({ max: 10_000, now: clock.now });
+ */
 export interface MemoryCacheOptions {
   /** Entries kept at most; the least recently used go first. @default 1000 */
   max?: number;

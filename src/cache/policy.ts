@@ -6,7 +6,12 @@
 import type { WorkflowOptions } from "../dsl/options.js";
 import type { StepCacheSetting, StepContext } from "../dsl/step.js";
 
-/** How one step's cache key and expiry are made. */
+/**
+ * How one step's cache key and expiry are made.
+ *
+ * @example
+ * plan(analysis).steps.find((s) => s.name === "lint")?.cache?.ttl; // 86_400_000
+ */
 export interface CachePolicy {
   /** The step's own key function (input, ctx). */
   readonly key: ((input: any, ctx: StepContext<any, any>) => string) | undefined;

@@ -4,7 +4,13 @@
  * `result.compensation.kept` with the reason, apart from the steps that were undone.
  */
 
-/** What a `compensate` returns to keep its step's effect. */
+/**
+ * What a `compensate` returns to keep its step's effect.
+ *
+ * @example
+ * const kept: KeptEffect = keep("the invoice was already sent");
+ * kept.kept; // "the invoice was already sent"
+ */
 export interface KeptEffect {
   /** Why the effect stays. */
   readonly kept: string;

@@ -9,13 +9,26 @@ import type { StandardSchemaV1 } from "../validation/standard-schema.js";
  * - `fail_fast`: stop scheduling, abort steps in flight, no compensation.
  * - `continue`: skip the failed step's transitive dependents; independent branches run on.
  * - `compensate_failed`: stop like `fail_fast`, then run only the failed step's own `compensate`.
+ *
+ * @example
+ * workflow("nightly_checks", { onError: "continue" }) // one failed check does not stop the others
  */
 export type ErrorPolicy = "compensate_all" | "fail_fast" | "continue" | "compensate_failed";
 
-/** What a step's own `onError` handler decides for one failed attempt. */
+/**
+ * What a step's own `onError` handler decides for one failed attempt.
+ *
+ * @example
+ * onError: (error): StepErrorDecision => (error.code === "STEP_TIMEOUT" ? "retry" : "fail_fast"),
+ */
 export type StepErrorDecision = "retry" | "fail_fast" | "compensate" | "continue";
 
-/** How to wait between attempts. */
+/**
+ * How to wait between attempts.
+ *
+ * @example
+ * retry: { maxAttempts: 5, backoff: "linear", baseDelay: 500 } // waits 500, 1000, 1500, 2000 ms (before jitter)
+ */
 export type BackoffKind = "exponential" | "linear" | "fixed";
 
 /**
@@ -48,7 +61,12 @@ export interface RetryOptions {
   retryOn?: (error: WorkflowError, attempt: number) => boolean;
 }
 
-/** `retry: n` allows n retries after the first attempt; an object sets the whole policy. */
+/**
+ * `retry: n` allows n retries after the first attempt; an object sets the whole policy.
+ *
+ * @example
+ * retry: 3 // the same as retry: { maxAttempts: 4 }
+ */
 export type RetrySetting = number | RetryOptions;
 
 /**

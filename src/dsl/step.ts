@@ -53,7 +53,15 @@ export interface StepContext<WI = Record<string, unknown>, Steps = Record<string
   readonly status: ExecutionPhase;
 }
 
-/** Context of a `compensate` call: the step's own input and output, plus the usual context. */
+/**
+ * Context of a `compensate` call: the step's own input and output, plus the usual context.
+ *
+ * @example
+ * compensate: async ({ input, output, signal }) => {
+ *   if (output !== undefined) await fetch(`${api}/reservations/${output.id}`, { method: "DELETE", signal });
+ *   else console.warn(`no reservation was made for ${input.env}`);
+ * },
+ */
 export interface CompensationContext<
   In = Record<string, unknown>,
   Out = Record<string, unknown>,
@@ -69,7 +77,14 @@ export interface CompensationContext<
   readonly output: Readonly<Out> | undefined;
 }
 
-/** Undo a step's side effects. Receives the error that made the workflow roll back. */
+/**
+ * Undo a step's side effects. Receives the error that made the workflow roll back.
+ *
+ * @example
+ * const releaseLock: CompensateFn = async ({ output }, error) => {
+ *   if (output !== undefined) await locks.release(output.lock_id, `rolled back: ${error.code}`);
+ * };
+ */
 export type CompensateFn<In = any, Out = any, WI = any, Steps = any> = (
   ctx: CompensationContext<In, Out, WI, Steps>,
   error: WorkflowError,
@@ -129,10 +144,21 @@ export interface StepModule<In = any, Out = any, WI = any, Steps = any> {
   validateInput?(input: In): ValidateInputResult | PromiseLike<ValidateInputResult>;
 }
 
-/** What `validateInput` may return: `false`, a message or messages reject; anything else accepts. */
+/**
+ * What `validateInput` may return: `false`, a message or messages reject; anything else accepts.
+ *
+ * @example
+ * validateInput: ({ file_paths }) => file_paths.length > 0 || "file_paths is empty",
+ */
 export type ValidateInputResult = boolean | string | readonly string[] | undefined | void;
 
-/** Where a step input comes from: a workflow input value or another step's output. */
+/**
+ * Where a step input comes from: a workflow input value or another step's output.
+ *
+ * @example
+ * codeAnalysis.steps.find((s) => s.name === "generate_report")?.inputs;
+ * // [{ as: "semantic", step: "semantic_analysis", key: "semantic_results" }]
+ */
 export interface InputBinding {
   /** The key in the object the step's `run` receives. */
   readonly as: string;
@@ -145,6 +171,9 @@ export interface InputBinding {
 /**
  * A step as the runtime sees it: the builder's options, normalised and untyped.
  * Produced by `workflow().step()`, validated by the planner.
+ *
+ * @example
+ * for (const step of codeAnalysis.steps) console.log(step.name, step.outputs, step.timeout, step.optional);
  */
 export interface StepDefinition {
   readonly name: string;

@@ -32,7 +32,14 @@ import type {
   StepModule,
 } from "./step.js";
 
-/** Options shared by every kind of step. */
+/**
+ * Options shared by every kind of step.
+ *
+ * @example
+ * .step("llm_review", {
+ *   inputs: ["ast_trees"], outputs: ["review"], timeout: 30_000, retry: 2, optional: true, run: review,
+ * })
+ */
 export interface StepCommonOptions<In, O extends readonly string[], WI, Steps, Input, SI, SO> {
   description?: string;
   /** Explicit dependencies, added to those inferred from `inputs`. `"all"`: every step declared before. */
@@ -73,7 +80,15 @@ export interface StepCommonOptions<In, O extends readonly string[], WI, Steps, I
   cache?: StepCacheSetting<Input, WI, Steps>;
 }
 
-/** A step given as a `run` function. */
+/**
+ * A step given as a `run` function.
+ *
+ * @example
+ * .step("upload", {
+ *   inputs: ["bundle"], outputs: ["url"], run: async ({ bundle }) => ({ url: await upload(bundle) }),
+ *   compensate: async ({ output }) => { if (output) await remove(output.url); },
+ * })
+ */
 export interface RunStepOptions<In, O extends readonly string[], R, WI, Steps, Input, SI, SO>
   extends StepCommonOptions<In, O, WI, Steps, Input, SI, SO> {
   run: (input: Input, ctx: StepContext<WI, Steps>) => R | PromiseLike<R>;
@@ -83,7 +98,12 @@ export interface RunStepOptions<In, O extends readonly string[], R, WI, Steps, I
   workflow?: never;
 }
 
-/** A step given as a module object (`execute`, `compensate?`, `validateInput?`). */
+/**
+ * A step given as a module object (`execute`, `compensate?`, `validateInput?`).
+ *
+ * @example
+ * .step("parse_files", { inputs: ["file_paths"], outputs: ["ast_trees"], module: FileParser })
+ */
 export interface ModuleStepOptions<In, O extends readonly string[], R, WI, Steps, Input, SI, SO>
   extends StepCommonOptions<In, O, WI, Steps, Input, SI, SO> {
   module: StepModule<Input, R, WI, Steps>;
@@ -105,7 +125,14 @@ export interface SubWorkflowStepOptions<In, O extends readonly string[], WI, Ste
   compensate?: never;
 }
 
-/** Options of `.step()`: exactly one of `run`, `module` or `workflow`. */
+/**
+ * Options of `.step()`: exactly one of `run`, `module` or `workflow`.
+ *
+ * @example
+ * .step("parse_files", { inputs: ["file_paths"], outputs: ["ast_trees"], run: parseFiles })
+ * .step("lint", { inputs: ["ast_trees"], outputs: ["findings"], module: Linter })
+ * .step("database", { inputs: ["env"], outputs: ["db_url"], workflow: createDatabase })
+ */
 export type StepOptions<
   In,
   O extends readonly string[],
@@ -140,7 +167,13 @@ interface StepNode {
   readonly length: number;
 }
 
-/** A workflow of any types; what the engine, planner and machines accept. */
+/**
+ * A workflow of any types; what the engine, planner and machines accept.
+ *
+ * @example
+ * let wf: AnyWorkflow = workflow("dynamic").step("parse", { inputs: ["files"], outputs: ["ast"], run: parse });
+ * if (needsSecurity) wf = wf.step("security", { inputs: ["ast"], outputs: ["issues"], run: scan });
+ */
 export type AnyWorkflow = Workflow<any, any, any, any>;
 
 /**
@@ -162,9 +195,19 @@ export function isWorkflow(value: unknown): value is AnyWorkflow {
   );
 }
 
-/** The input a workflow expects from its caller (its input schema's input type, if it has one). */
+/**
+ * The input a workflow expects from its caller (its input schema's input type, if it has one).
+ *
+ * @example
+ * const input: InputOf<typeof codeAnalysis> = { file_paths: ["src/a.ts"] };
+ */
 export type InputOf<W> = W extends Workflow<any, any, any, infer RI> ? RI : never;
-/** The outputs a workflow produces. */
+/**
+ * The outputs a workflow produces.
+ *
+ * @example
+ * function publish(output: OutputOf<typeof codeAnalysis>) { return post(output.analysis_report); }
+ */
 export type OutputOf<W> = W extends Workflow<any, infer Out, any, any> ? Out : never;
 /** The names of a workflow's steps (`string` for an erased workflow). */
 export type StepNameOf<W> = W extends Workflow<any, any, infer Steps, any> ? keyof Steps & string : never;
@@ -176,6 +219,10 @@ const stepArrays = new WeakMap<StepNode, readonly StepDefinition[]>();
 /**
  * A workflow definition: a name, options, and steps in declaration order.
  * Immutable: `.step()` returns a new definition.
+ *
+ * @example
+ * console.log(codeAnalysis.name, codeAnalysis.version, codeAnalysis.steps.length);
+ * const next = codeAnalysis.with({ version: "1.1.0" }); // same steps, a new version to register
  */
 export class Workflow<WI extends AnyRecord, Out extends AnyRecord, Steps extends StepOutputs, RI = WI> {
   readonly name: string;

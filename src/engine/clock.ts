@@ -13,7 +13,12 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-/** The real clock. Looks the globals up at call time, so fake timers installed later apply. */
+/**
+ * The real clock. Looks the globals up at call time, so fake timers installed later apply.
+ *
+ * @example
+ * createEngine({ clock: simulate ? new SimulatedClock() : systemClock });
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms),

@@ -17,9 +17,20 @@ import { type ExecutionStatus, startExecution, type WorkflowRun } from "./execut
 import { GuardedObservable, guardInspector, guardInstrument, warnAdapter } from "./guard.js";
 import { WorkflowRegistry } from "./registry.js";
 
-/** An XState inspection observer, e.g. from `@statelyai/inspect`'s `createBrowserInspector().inspect`. */
+/**
+ * An XState inspection observer, e.g. from `@statelyai/inspect`'s `createBrowserInspector().inspect`.
+ *
+ * @example
+ * createEngine({ inspect: (event) => console.log(event.type, event.actorRef.id) });
+ */
 export type InspectOption = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 
+/**
+ * Options of `createEngine`: workflows to register, and what every execution shares.
+ *
+ * @example
+ * createEngine({ workflows: [codeAnalysis], historyLimit: 100, cache: memoryCache({ max: 10_000 }) });
+ */
 export interface EngineOptions {
   /** Workflows to register up front (every problem of an invalid one is thrown here). */
   workflows?: readonly AnyWorkflow[];
@@ -44,6 +55,13 @@ export interface EngineOptions {
   cache?: CacheStore;
 }
 
+/**
+ * Options of one execution, for `engine.execute` and `engine.start`.
+ *
+ * @example
+ * const controller = new AbortController();
+ * const result = await engine.execute("code_analysis", input, { version: "1.0.0", signal: controller.signal });
+ */
 export interface ExecuteOptions {
   /** Cancels the execution when aborted (the rollback still runs). */
   signal?: AbortSignal;
@@ -64,6 +82,15 @@ export interface ExecuteOptions {
   metadata?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * A workflow engine: its registry, the event stream of all its executions, and ways to
+ * run workflows and ask where an execution is. Made by `createEngine`.
+ *
+ * @example
+ * engine.register(codeAnalysis);
+ * const run = engine.start("code_analysis", { file_paths: ["src/a.ts"] });
+ * engine.getStatus(run.id)?.status; // "running"
+ */
 export interface Engine {
   readonly registry: WorkflowRegistry;
   /** Every event of every execution of this engine. */

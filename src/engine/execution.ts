@@ -15,7 +15,13 @@ import type { Clock } from "./clock.js";
 import { GuardedObservable } from "./guard.js";
 import { traceRecorder } from "./trace-recorder.js";
 
-/** Where an execution is now: `engine.getStatus(id)` and `run.status()`. */
+/**
+ * Where an execution is now: `engine.getStatus(id)` and `run.status()`.
+ *
+ * @example
+ * const { status, steps } = run.status();
+ * console.log(status, steps.parse_files); // "running" "succeeded"
+ */
 export interface ExecutionStatus {
   readonly executionId: string;
   readonly workflow: string;

@@ -11,7 +11,12 @@ import { WorkflowNotFoundError, WorkflowVersionConflictError } from "../errors.j
 import { plan } from "../planner/plan.js";
 import { fingerprint } from "./fingerprint.js";
 
-/** One line of `registry.list()`. */
+/**
+ * One line of `registry.list()`.
+ *
+ * @example
+ * for (const { name, version, steps } of engine.registry.list()) console.log(`${name}@${version}: ${steps} steps`);
+ */
 export interface RegisteredWorkflow {
   readonly name: string;
   readonly version: string;
@@ -20,6 +25,13 @@ export interface RegisteredWorkflow {
   readonly steps: number;
 }
 
+/**
+ * The workflows an engine knows, every version of each: `engine.registry`.
+ *
+ * @example
+ * engine.registry.has("code_analysis", "1.0.0"); // true
+ * const latest = engine.registry.get("code_analysis");
+ */
 export class WorkflowRegistry {
   readonly #byName = new Map<string, Map<string, AnyWorkflow>>();
 

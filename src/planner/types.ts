@@ -4,14 +4,26 @@ import type { StepDefinition } from "../dsl/step.js";
 import type { RetryPolicy } from "../policy/retry.js";
 import type { StandardSchemaV1 } from "../validation/standard-schema.js";
 
-/** Where one value of a step's input comes from. `step` is -1 for the workflow input. */
+/**
+ * Where one value of a step's input comes from. `step` is -1 for the workflow input.
+ *
+ * @example
+ * plan(codeAnalysis).steps[0].inputs; // [{ as: "file_paths", step: -1, key: "file_paths" }]
+ */
 export interface ResolvedInput {
   readonly as: string;
   readonly step: number;
   readonly key: string;
 }
 
-/** A step with its dependencies resolved and its options filled in. */
+/**
+ * A step with its dependencies resolved and its options filled in.
+ *
+ * @example
+ * const step = plan(codeAnalysis).steps[1];
+ * step.dependencies; // ["parse_files"]
+ * step.depth; // 1
+ */
 export interface PlannedStep {
   readonly index: number;
   readonly name: string;
@@ -35,7 +47,13 @@ export interface PlannedStep {
   readonly cache: CachePolicy | undefined;
 }
 
-/** A validated workflow ready to run: `plan(wf)`. */
+/**
+ * A validated workflow ready to run: `plan(wf)`.
+ *
+ * @example
+ * const { order, criticalPath, requiredInputs } = plan(codeAnalysis);
+ * requiredInputs; // ["file_paths"]
+ */
 export interface WorkflowPlan {
   readonly workflow: string;
   readonly version: string;

@@ -7,7 +7,12 @@ import type { BackoffKind, RetryOptions, RetrySetting } from "../dsl/options.js"
 import type { WorkflowError } from "../errors.js";
 import { expected } from "../util/expected.js";
 
-/** A retry policy with every field filled in. */
+/**
+ * A retry policy with every field filled in.
+ *
+ * @example
+ * const { maxAttempts, backoff, baseDelay } = plan(codeAnalysis).steps[1].retry; // 4, "exponential", 1000
+ */
 export interface RetryPolicy {
   readonly maxAttempts: number;
   readonly backoff: BackoffKind;

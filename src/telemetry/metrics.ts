@@ -4,7 +4,12 @@
  * ran, and the parallelism achieved.
  */
 
-/** One attempt of a step. Times in ms since the epoch (the engine's clock). */
+/**
+ * One attempt of a step. Times in ms since the epoch (the engine's clock).
+ *
+ * @example
+ * for (const a of result.metrics.steps.parse_files.attempts) console.log(a.attempt, a.durationMs);
+ */
 export interface AttemptMetrics {
   readonly attempt: number;
   readonly startedAt: number;
@@ -12,6 +17,12 @@ export interface AttemptMetrics {
   readonly durationMs: number;
 }
 
+/**
+ * How one step spent its time: `result.metrics.steps[name]`.
+ *
+ * @example
+ * const { queueWaitMs, durationMs, attempts } = result.metrics.steps.parse_files;
+ */
 export interface StepMetrics {
   /** From the moment its dependencies were done to its first attempt (waiting for a slot). */
   readonly queueWaitMs: number | undefined;
@@ -20,6 +31,13 @@ export interface StepMetrics {
   readonly attempts: readonly AttemptMetrics[];
 }
 
+/**
+ * Measurements of one execution: `result.metrics`.
+ *
+ * @example
+ * const { totalMs, criticalPath, parallelism } = result.metrics;
+ * console.log(`${totalMs} ms; critical path ${criticalPath.steps.join(" → ")}; at most ${parallelism.max} at once`);
+ */
 export interface WorkflowMetrics {
   readonly totalMs: number;
   readonly steps: Readonly<Record<string, StepMetrics>>;

@@ -32,6 +32,12 @@ import {
 import type { WorkflowEvent } from "../events.js";
 import type { AttemptInfo, Telemetry } from "./telemetry.js";
 
+/**
+ * Options of `openTelemetry`: where spans and measurements go.
+ *
+ * @example
+ * openTelemetry({ tracer: trace.getTracer("ci"), attributes: { "deployment.environment": "staging" } });
+ */
 export interface OpenTelemetryOptions {
   tracer: Tracer;
   /** Without a meter, only spans are recorded. */
@@ -40,6 +46,15 @@ export interface OpenTelemetryOptions {
   attributes?: Attributes;
 }
 
+/**
+ * A telemetry backend that records a span per execution and per step attempt, and,
+ * with a meter, duration histograms and retry, failure, compensation and cache-hit counters.
+ *
+ * @example
+ * const engine = createEngine({
+ *   telemetry: openTelemetry({ tracer: trace.getTracer("my-app"), meter: metrics.getMeter("my-app") }),
+ * });
+ */
 export function openTelemetry(options: OpenTelemetryOptions): Telemetry {
   const { tracer, meter } = options;
   const base = options.attributes ?? {};

@@ -6,7 +6,13 @@
 
 import type { WorkflowEvent } from "../events.js";
 
-/** Which piece of step code is about to run. */
+/**
+ * Which piece of step code is about to run.
+ *
+ * @example
+ * const storage = new AsyncLocalStorage<AttemptInfo>(); // from node:async_hooks
+ * const telemetry: Telemetry = { onEvent: () => {}, instrument: (info, run) => storage.run(info, run) };
+ */
 export interface AttemptInfo {
   readonly executionId: string;
   readonly workflow: string;
@@ -17,6 +23,9 @@ export interface AttemptInfo {
   readonly path: readonly string[] | undefined;
 }
 
+/** Runs a piece of step code inside a context (a telemetry backend's `instrument`). */
+export type Instrument = <T>(attempt: AttemptInfo, run: () => T) => T;
+
 /**
  * A telemetry backend. Both methods are called synchronously on the hot path: keep them cheap.
  *
@@ -24,9 +33,6 @@ export interface AttemptInfo {
  * const logger: Telemetry = { onEvent: (e) => log.info({ type: e.type, step: e.step, ms: e.durationMs }) };
  * createEngine({ telemetry: logger });
  */
-/** Runs a piece of step code inside a context (a telemetry backend's `instrument`). */
-export type Instrument = <T>(attempt: AttemptInfo, run: () => T) => T;
-
 export interface Telemetry {
   onEvent(event: WorkflowEvent): void;
   instrument?<T>(attempt: AttemptInfo, run: () => T): T;

@@ -9,9 +9,25 @@ import type { SerializedError } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
 import type { StepStatus, WorkflowStatus } from "../result.js";
 
-/** A WorkflowEvent as plain JSON (its error serialised). */
+/**
+ * A WorkflowEvent as plain JSON (its error serialised).
+ *
+ * @example
+ * for (const entry of result.trace ?? []) {
+ *   if (entry.kind === "event" && entry.event.error) console.log(entry.event.type, entry.event.error.code);
+ * }
+ */
 export type TraceEvent = Omit<WorkflowEvent, "error"> & { readonly error?: SerializedError };
 
+/**
+ * One entry of a debug trace (`result.trace`, the middle lines of a trace file): a
+ * workflow event, or an actor reaching a new state.
+ *
+ * @example
+ * for (const entry of result.trace ?? []) {
+ *   if (entry.kind === "state") console.log(entry.at, entry.actor, entry.state);
+ * }
+ */
 export type TraceEntry =
   /** A workflow event. */
   | { readonly kind: "event"; readonly at: number; readonly event: TraceEvent }
@@ -29,7 +45,13 @@ export type TraceEntry =
       readonly attempt: number | undefined;
     };
 
-/** First line of a trace file: what ran, and the shape of its DAG. */
+/**
+ * First line of a trace file: what ran, and the shape of its DAG.
+ *
+ * @example
+ * const { workflow, version, steps } = parseTrace(text).header;
+ * console.log(`${workflow}@${version}:`, steps.map((s) => s.name).join(", "));
+ */
 export interface TraceHeader {
   readonly kind: "run";
   readonly executionId: string;
@@ -45,7 +67,13 @@ export interface TraceHeader {
   }[];
 }
 
-/** Last line of a trace file: how it ended. */
+/**
+ * Last line of a trace file: how it ended.
+ *
+ * @example
+ * const footer = parseTrace(text).footer;
+ * if (footer !== undefined) console.log(footer.status, footer.compensation.compensated);
+ */
 export interface TraceFooter {
   readonly kind: "result";
   readonly status: WorkflowStatus;
@@ -55,5 +83,11 @@ export interface TraceFooter {
   readonly compensation: { readonly compensated: readonly string[]; readonly failed: readonly string[] };
 }
 
-/** One line of a trace file. */
+/**
+ * One line of a trace file.
+ *
+ * @example
+ * const line = JSON.parse(lastLine) as TraceLine;
+ * if (line.kind === "result") console.log(line.status, line.finishedAt);
+ */
 export type TraceLine = TraceHeader | TraceEntry | TraceFooter;

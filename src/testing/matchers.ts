@@ -97,7 +97,14 @@ export const workflowMatchers = {
   },
 };
 
-/** The matchers' signatures, for a test runner's `Matchers` interface. */
+/**
+ * The matchers' signatures, for a test runner's `Matchers` interface.
+ *
+ * @example
+ * declare global {
+ *   namespace jest { interface Matchers<R> extends WorkflowMatchers<R> {} }
+ * }
+ */
 export interface WorkflowMatchers<R = unknown> {
   toHaveSucceeded(): R;
   toHaveFailedAt(step: string): R;

@@ -16,6 +16,12 @@ import { TestingError, TestingErrorCode } from "./testing-error.js";
  * - `{ succeed: outputs }`: every attempt returns these outputs;
  * - `"hang"`: every attempt waits until it is aborted (its timeout, the workflow stopping);
  * - a function: runs instead of the step's `run` (e.g. fail on the first attempt only).
+ *
+ * @example
+ * const flaky: StepMock = (_input, ctx) => {
+ *   if (ctx.attempt === 1) throw new Error("connection reset");
+ *   return { review: "looks fine" };
+ * };
  */
 export type StepMock<Out = Record<string, unknown>> =
   | { readonly fail: unknown }
@@ -26,7 +32,13 @@ export type StepMock<Out = Record<string, unknown>> =
 /** The outputs of step `K` of workflow `W`, for a typed `{ succeed }`. */
 type StepsOf<W> = W extends { types: { steps: infer S } } ? S : Record<string, Record<string, unknown>>;
 
-/** Mocks by step name. */
+/**
+ * Mocks by step name.
+ *
+ * @example
+ * const mocks: StepMocks<typeof codegen> = { validate_code: { fail: "syntax error" }, deploy: "hang" };
+ * const result = await createEngine().execute(mockSteps(codegen, mocks), input);
+ */
 export type StepMocks<W> = { readonly [K in keyof StepsOf<W> & string]?: StepMock<StepsOf<W>[K]> };
 
 /**

@@ -6,6 +6,12 @@
 
 import type { CompensationContext, ExecutionPhase, StepContext, StepResults } from "../dsl/step.js";
 
+/**
+ * Options of `testContext`: the `ctx` fields to set; the others get defaults.
+ *
+ * @example
+ * testContext({ step: "parse_files", attempt: 2, results: { config: { strict: true } }, status: "stopping" });
+ */
 export interface TestContextOptions {
   /** @default "step" */
   step?: string;
@@ -32,7 +38,14 @@ export interface TestContextOptions {
   output?: Record<string, unknown>;
 }
 
-/** A test `ctx`: a StepContext (and CompensationContext) whose signal `abort()` aborts. */
+/**
+ * A test `ctx`: a StepContext (and CompensationContext) whose signal `abort()` aborts.
+ *
+ * @example
+ * const ctx: TestContext = testContext({ step: "upload", output: { url: "s3://bucket/a.tgz" } });
+ * await removeUpload(ctx, new NonRetryableError("deploy failed"));
+ * ctx.abort("timed out"); // ctx.signal.aborted is now true
+ */
 export interface TestContext extends CompensationContext {
   /** Abort the signal, as a timeout or the workflow stopping would. */
   abort(reason?: unknown): void;

@@ -22,7 +22,12 @@ import { type Timeline, traceTimeline } from "./timeline.js";
 import { timelineSvg } from "./timeline-svg.js";
 import { TOOLTIP_SCRIPT } from "./tooltip-script.js";
 
-/** Options of `renderTraceHtml`. */
+/**
+ * Options of `renderTraceHtml`.
+ *
+ * @example
+ * writeFileSync("run.html", renderTraceHtml(trace, { dag: false, width: 1600 })); // a large run: the timeline only
+ */
 export interface TraceHtmlOptions {
   /**
    * Draw the DAG. Its layout (dagre) takes about a second for a few hundred steps,

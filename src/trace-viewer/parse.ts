@@ -9,7 +9,13 @@ import type { TraceEntry, TraceFooter, TraceHeader } from "../telemetry/trace.js
 import { checkEntry, checkFooter, checkHeader, isJsonObject } from "./trace-line-checks.js";
 import { type TraceIssue, TraceParseError } from "./trace-parse-error.js";
 
-/** A trace file, read and checked. */
+/**
+ * A trace file, read and checked.
+ *
+ * @example
+ * const { header, entries, footer } = parseTrace(readFileSync("run.jsonl", "utf8"));
+ * console.log(header.workflow, entries.length, footer?.status ?? "cut short");
+ */
 export interface ParsedTrace {
   /** What ran, and the shape of its DAG. */
   readonly header: TraceHeader;

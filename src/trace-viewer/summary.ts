@@ -8,7 +8,12 @@ import type { WorkflowStatus } from "../result.js";
 import type { ParsedTrace } from "./parse.js";
 import { type Timeline, type TimelineBar, traceTimeline } from "./timeline.js";
 
-/** A step that failed for good (an attempt, or a compensation, that was not retried). */
+/**
+ * A step that failed for good (an attempt, or a compensation, that was not retried).
+ *
+ * @example
+ * for (const f of traceSummary(trace).failures) console.error(`${f.step} #${f.attempt}: ${f.code} ${f.message}`);
+ */
 export interface TraceFailure {
   /** The step's label: its name, prefixed by its sub-workflow path (`database › start_database`). */
   readonly step: string;
@@ -18,7 +23,12 @@ export interface TraceFailure {
   readonly message: string | undefined;
 }
 
-/** The summary of a run. */
+/**
+ * The summary of a run.
+ *
+ * @example
+ * const { status, durationMs, retries, compensated } = traceSummary(trace);
+ */
 export interface TraceSummary {
   /** The footer's status, or `incomplete` when the trace has no `result` line. */
   readonly status: WorkflowStatus | "incomplete";

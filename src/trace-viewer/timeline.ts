@@ -29,7 +29,12 @@ import type { StepStatus } from "../result.js";
 import type { TraceEvent } from "../telemetry/trace.js";
 import type { ParsedTrace } from "./parse.js";
 
-/** What a bar shows: a run of the step's work, a backoff before a retry, or a run of its compensation. */
+/**
+ * What a bar shows: a run of the step's work, a backoff before a retry, or a run of its compensation.
+ *
+ * @example
+ * const waits = timeline.rows.flatMap((row) => row.bars).filter((bar) => bar.kind === "retry-wait");
+ */
 export type BarKind = "attempt" | "retry-wait" | "compensation";
 
 /**
@@ -39,6 +44,9 @@ export type BarKind = "attempt" | "retry-wait" | "compensation";
  * - retry wait: `waited` (the next attempt started), `cancelled`, `failed`
  * - compensation: `compensated`, `retried` (failed, then retried), `failed`
  * - any kind: `unfinished` (the trace ends first)
+ *
+ * @example
+ * const hung = timeline.rows.filter((row) => row.bars.some((bar) => bar.outcome === "unfinished"));
  */
 export type BarOutcome =
   | "succeeded"
@@ -50,7 +58,12 @@ export type BarOutcome =
   | "compensated"
   | "unfinished";
 
-/** One bar of the chart. */
+/**
+ * One bar of the chart.
+ *
+ * @example
+ * for (const bar of row.bars) console.log(bar.kind, bar.attempt, `${bar.startMs}+${bar.durationMs} ms`, bar.outcome);
+ */
 export interface TimelineBar {
   readonly kind: BarKind;
   /** The step's own name. */
@@ -75,7 +88,12 @@ export interface TimelineBar {
   readonly delayMs: number | undefined;
 }
 
-/** One row of the chart: a step (or a sub-workflow's step) and its bars, in time order. */
+/**
+ * One row of the chart: a step (or a sub-workflow's step) and its bars, in time order.
+ *
+ * @example
+ * for (const row of timeline.rows) console.log(`${row.label}: ${row.status}, ${row.attempts} attempts`);
+ */
 export interface TimelineRow {
   /** Unique among the rows: the path and the name. */
   readonly key: string;
@@ -90,7 +108,13 @@ export interface TimelineRow {
   readonly bars: readonly TimelineBar[];
 }
 
-/** A run's Gantt chart as data. */
+/**
+ * A run's Gantt chart as data.
+ *
+ * @example
+ * const timeline = traceTimeline(parseTrace(text));
+ * console.log(timeline.durationMs, timeline.attempts, timeline.complete ? "complete" : "cut short");
+ */
 export interface Timeline {
   /** The header's `startedAt`: time 0 of the chart. */
   readonly startedAt: number;

@@ -3,7 +3,12 @@
  * (1-based) line it is on, so a broken file is fixed in one pass.
  */
 
-/** One problem of a trace file. */
+/**
+ * One problem of a trace file.
+ *
+ * @example
+ * const lines = error.issues.map((issue) => `run.jsonl:${issue.line}: ${issue.message}`);
+ */
 export interface TraceIssue {
   /** 1-based line number in the file (blank lines count). */
   readonly line: number;

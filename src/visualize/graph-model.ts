@@ -19,7 +19,12 @@ import { IdAllocator } from "./escape.js";
 import type { DiagramOptions, StatusInput } from "./options.js";
 import { isStepStatus } from "./status-style.js";
 
-/** A box in the diagram: the workflow input or a step. */
+/**
+ * A box in the diagram: the workflow input or a step.
+ *
+ * @example
+ * for (const node of workflowGraph(codeAnalysis).nodes) console.log(node.id, node.name, node.markers.join(" "));
+ */
 export interface GraphNode {
   /** Unique in the graph, only `[A-Za-z0-9_]`: usable as a Mermaid, DOT or XML id as is. */
   readonly id: string;
@@ -34,7 +39,12 @@ export interface GraphNode {
   readonly description: string | undefined;
 }
 
-/** An arrow: data or ordering from one node to another. */
+/**
+ * An arrow: data or ordering from one node to another.
+ *
+ * @example
+ * const orderOnly = workflowGraph(codeAnalysis).edges.filter((edge) => edge.kind === "order");
+ */
 export interface GraphEdge {
   readonly from: string;
   readonly to: string;
@@ -44,7 +54,12 @@ export interface GraphEdge {
   readonly kind: "data" | "order" | "input";
 }
 
-/** A depth group: steps whose dependencies all lie in earlier groups. */
+/**
+ * A depth group: steps whose dependencies all lie in earlier groups.
+ *
+ * @example
+ * for (const group of workflowGraph(codeAnalysis).groups) console.log(group.label, group.nodes.length);
+ */
 export interface GraphGroup {
   readonly id: string;
   readonly depth: number;
@@ -53,7 +68,13 @@ export interface GraphGroup {
   readonly nodes: readonly string[];
 }
 
-/** A workflow's diagram as data. */
+/**
+ * A workflow's diagram as data.
+ *
+ * @example
+ * const graph: WorkflowGraph = workflowGraph(codeAnalysis, { groups: false });
+ * console.log(graph.title, graph.nodes.length, graph.edges.length);
+ */
 export interface WorkflowGraph {
   readonly workflow: string;
   readonly version: string;

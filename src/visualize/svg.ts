@@ -20,7 +20,12 @@ import { markersSvg } from "./svg-markers.js";
 import { num } from "./svg-number.js";
 import { textWidth } from "./text-metrics.js";
 
-/** Options of `toSvg`. */
+/**
+ * Options of `toSvg`.
+ *
+ * @example
+ * toSvg(codeAnalysis, { idPrefix: "analysis-", legend: false, background: false, direction: "LR" });
+ */
 export interface SvgOptions extends DiagramOptions {
   /**
    * Prefix of the ids inside the SVG (arrowheads, title), so several diagrams can
