@@ -10,6 +10,7 @@ export class AttemptSignal {
   #listeners: ((reason: unknown) => void)[] | undefined;
   #disposers: (() => void)[] | undefined;
   #hurriers: ((reason: string) => void)[] | undefined;
+  #ownsRun = false;
 
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
@@ -41,6 +42,18 @@ export class AttemptSignal {
   onAbort(listener: (reason: unknown) => void): void {
     if (this.#aborted) listener(this.#reason);
     else (this.#listeners ??= []).push(listener);
+  }
+
+  /**
+   * The attempt started a nested run (a sub-workflow's actor): from now on an abort
+   * waits for that run to stop and roll back, instead of for the grace period.
+   */
+  adoptRun(): void {
+    this.#ownsRun = true;
+  }
+
+  get ownsRun(): boolean {
+    return this.#ownsRun;
   }
 
   /** Call `listener` whenever the aborted attempt is told to settle now (a second cancel). */

@@ -13,6 +13,7 @@ import { SubWorkflowError, type WorkflowError, WorkflowInputError } from "../src
 import type { WorkflowEvent, WorkflowEventFields } from "../src/events.js";
 import type { PlannedStep, WorkflowPlan } from "../src/planner/types.js";
 import { RunLedger } from "../src/policy/run-ledger.js";
+import { warnAdapter } from "../src/util/warn-adapter.js";
 import { validate } from "../src/validation/standard-schema.js";
 import type { ExecutionScope } from "./attempt-context.js";
 import type { AttemptSignal } from "./attempt-signal.js";
@@ -61,7 +62,11 @@ export function createContext(plan: WorkflowPlan, raw: unknown, compile: Compile
           store,
           workflow: plan.workflow,
           version: plan.version,
-          bypassed: (step, reason) => deliver(context, { type: "step.cache_bypassed", step: step.name, reason }),
+          bypassed: (step, reason) => {
+            // A write that fails after the run ended has no event to go to: the store is to blame.
+            if (context.ledger.closed) warnAdapter("A cache store", `for step \`${step.name}\``, reason);
+            else deliver(context, { type: "step.cache_bypassed", step: step.name, reason });
+          },
         };
   const scope: ExecutionScope = {
     executionId: ledger.executionId,
@@ -77,7 +82,6 @@ export function createContext(plan: WorkflowPlan, raw: unknown, compile: Compile
     startedAt: ledger.startedAt,
     phase: () => ledger.phase,
     random: options.random ?? Math.random,
-    now: options.now ?? Date.now,
     cache,
     subWorkflows: subWorkflowRunner(context, options, compile),
     instrument: options.instrument,
@@ -148,6 +152,8 @@ function subWorkflowRunner(
   };
   const runActor = (step: PlannedStep, request: RunRequest<unknown>, parent: AnyActorRef, signal: AttemptSignal) =>
     new Promise<InternalSnapshot>((resolve, reject) => {
+      // Aborted before its run began: there is nothing to stop or roll back.
+      if (signal.aborted) throw signal.reason;
       const sub = step.definition.workflow as AnyWorkflow;
       const actor = createActor(compile(sub), {
         id: `workflow:${step.name}`,
@@ -164,6 +170,7 @@ function subWorkflowRunner(
         },
         error: reject,
       });
+      signal.adoptRun();
       actor.start();
       // Aborted: the sub run stops like any workflow (its policy rolls it back), and the
       // step waits for it; hurried, it stops waiting for its own steps' grace. The
@@ -198,7 +205,15 @@ function metadataOf(metadata: Readonly<Record<string, unknown>>): Readonly<Recor
     const got = metadata === null ? "null" : Array.isArray(metadata) ? "an array" : typeof metadata;
     throw new WorkflowInputError(`Expected the execution's \`metadata\` to be an object, got ${got}`);
   }
-  return freeze(ownData(metadata as Record<string, unknown>), true);
+  // A deep copy (it is data, and a later store will journal it): the caller's objects stay theirs.
+  let copy: Record<string, unknown>;
+  try {
+    copy = structuredClone(ownData(metadata as Record<string, unknown>));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new WorkflowInputError(`The execution's \`metadata\` must be plain data: ${reason}`, [], error);
+  }
+  return freeze(copy, true);
 }
 
 /**

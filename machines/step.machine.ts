@@ -13,9 +13,10 @@
  * An attempt settles within `abortGrace` of its abort, or is cancelled and its late
  * result ignored — except a sub-workflow step's: its attempt is a nested saga, which
  * this actor waits for, past the grace and past its timeout, until it has stopped and
- * rolled back (its own timeouts and grace bound it). An attempt that settles after its
- * deadline has timed out, even when its TIMEOUT could not fire first (synchronous code
- * held the thread). Only the accepted attempt's outputs are written to the cache.
+ * rolled back (a sub run that succeeded all the same counts, and is compensated like any
+ * step). A run attempt whose code held the thread past its timeout has timed out, even
+ * when its TIMEOUT could not fire first. Only the accepted attempt's outputs are written
+ * to the cache.
  *
  *   idle ─START→ compensating ──ok──▶ compensated     (an actor created again for the rollback)
  *     └─error/TIMEOUT─▶ (backoff) compensating … ─▶ compensation_failed
@@ -132,8 +133,6 @@ class Runtime {
   abortReason: string | undefined = undefined;
   /** An attempt is in progress (not settled, not timed out, not waiting out a backoff). */
   pending = false;
-  /** When the current attempt's `timeout` ends (undefined: no timeout). */
-  deadline: number | undefined = undefined;
   /** How long the current attempt's code ran synchronously before it first returned, in ms. */
   blockedMs = 0;
   /** A sub-workflow step past its timeout, waiting for its run to stop: the error it settles with. */
@@ -198,10 +197,12 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
       case "SETTLED":
         if (!runtime.pending || event.attempt !== runtime.attempt) return state;
         runtime.pending = false;
-        // Past its deadline, an attempt has timed out even if its timer could not fire
-        // first (synchronous code held the thread, then its result settled at once).
-        if (runtime.timeoutError !== undefined) return timedOut(state, scope, runtime.timeoutError);
-        if (runtime.deadline !== undefined && runtime.input.scope.now() > runtime.deadline) {
+        // A sub run stopped after its step's timeout: it failed by that timeout, unless
+        // it succeeded all the same (its result stands, and can be rolled back).
+        if (runtime.timeoutError !== undefined && !event.ok) return timedOut(state, scope, runtime.timeoutError);
+        // Code that held the thread past its timeout has timed out, even though its
+        // timer could not fire first (its result settled as soon as it returned).
+        if (state.value === "running" && runtime.blockedMs > (runtime.input.step.timeout ?? Number.POSITIVE_INFINITY)) {
           return timedOut(state, scope, timeoutErrorOf(runtime));
         }
         return state.value === "running" ? settleRun(state, event, scope) : settleCompensation(state, event, scope);
@@ -301,12 +302,8 @@ function begin(runtime: Runtime, scope: Scope): void {
   }
   const timeout = input.step.timeout;
   runtime.blockedMs = 0;
-  runtime.deadline = undefined;
   runtime.timeoutError = undefined;
-  if (timeout !== undefined) {
-    runtime.deadline = input.scope.now() + timeout;
-    later(runtime, scope, "timeout", { type: "TIMEOUT", attempt }, timeout);
-  }
+  if (timeout !== undefined) later(runtime, scope, "timeout", { type: "TIMEOUT", attempt }, timeout);
   const work =
     input.mode === "compensate"
       ? runCompensation({
@@ -445,8 +442,8 @@ function settleCompensation(state: StepSnapshot, event: SettledEvent, scope: Sco
   });
 }
 
-/** A sub-workflow step: its attempts are runs of a nested saga, which must end before the step settles. */
-const isNested = (runtime: Runtime) => runtime.input.step.definition.workflow !== undefined;
+/** A sub-workflow step whose run has started: a nested saga, which must end before the step settles. */
+const isNested = (runtime: Runtime) => runtime.controller?.ownsRun === true;
 
 const timeoutErrorOf = (runtime: Runtime) =>
   new StepTimeoutError(runtime.input.step.name, runtime.input.step.timeout ?? 0, runtime.blockedMs);

@@ -32,6 +32,8 @@ export type WorkflowActorSnapshot<R = WorkflowResult> = Snapshot<R> & {
   /** The engine's run state: not part of the API. */
   readonly context: unknown;
   readonly children: Readonly<Record<string, AnyActorRef | undefined>>;
+  /** Whether the actor is in this phase. */
+  matches(phase: WorkflowPhase): boolean;
 };
 
 /**

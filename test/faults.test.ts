@@ -256,6 +256,43 @@ describe("broken adapters only warn", () => {
     warnings.mockRestore();
   });
 
+  it("under any instrument, a step's own throw is its outcome; an async instrument runs it once", async () => {
+    const warnings = vi.spyOn(process, "emitWarning").mockImplementation(() => {});
+    let runs = 0;
+    const wf = workflow("outcomes_under_instrument")
+      .step("ok", {
+        outputs: ["v"],
+        run: () => ({ v: ++runs }),
+        compensate: () => {
+          throw new Error("cannot undo");
+        },
+      })
+      .step("boom", {
+        inputs: ["v"],
+        run: () => {
+          throw new Error("boom");
+        },
+      });
+    const passing = { onEvent: () => {}, instrument: <T>(_info: unknown, run: () => T) => run() };
+    const later = {
+      onEvent: () => {},
+      instrument: async <T>(_info: unknown, run: () => T) => {
+        await Promise.resolve();
+        return run();
+      },
+    };
+    for (const telemetry of [passing, later]) {
+      runs = 0;
+      const result = await createEngine({ telemetry: telemetry as never }).execute(wf, {});
+      expect(result.status).toBe("failed");
+      expect(result.error?.message).toBe("Step `boom` failed: boom");
+      expect(result.compensation.failed.map((f) => f.step)).toEqual(["ok"]);
+      expect(runs).toBe(1);
+    }
+    expect(warnings).not.toHaveBeenCalled();
+    warnings.mockRestore();
+  });
+
   it("an `inspect` observer that throws does not make execute reject", async () => {
     const warnings = vi.spyOn(process, "emitWarning").mockImplementation(() => {});
     const wf = workflow("inspected").step("s", { outputs: ["v"], run: () => ({ v: 1 }) });
@@ -419,5 +456,90 @@ describe("a persisted snapshot of a workflow actor", () => {
     expect(error).toBeInstanceOf(SnapshotRestoreError);
     expect((error as SnapshotRestoreError).code).toBe("SNAPSHOT_NOT_RESTORABLE");
     expect((error as Error).message).toContain("createActor(machine, { input })");
+  });
+});
+
+describe("found in review", () => {
+  it("a sub-workflow step stuck before its run starts still times out", async () => {
+    // A cache store that never answers (a client queueing while offline).
+    const stuck = { get: () => new Promise(() => {}), set: () => {}, delete: () => {} };
+    const inner = workflow("inner").step("s", { outputs: ["u"], run: () => ({ u: 1 }) });
+    const outer = workflow("outer", { cacheResults: true, abortGrace: 50 }).step("n", {
+      workflow: inner,
+      outputs: ["u"],
+      timeout: 100,
+    });
+    const result = await settle(createEngine({ cache: stuck }).execute(outer, {}), 10);
+    expect(result.steps.n.error?.code).toBe("STEP_TIMEOUT");
+  });
+
+  it("only a step whose own code held the thread past its timeout is timed out by it", async () => {
+    vi.useRealTimers();
+    const block = (ms: number) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {}
+    };
+    let undos = 0;
+    const wf = workflow("bystander", { onError: "continue" })
+      .step("quick", {
+        timeout: 50,
+        outputs: ["x"],
+        run: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return { x: 1 };
+        },
+        compensate: () => {
+          undos++;
+          block(80); // a compensation past its timeout is not re-run for it
+        },
+      })
+      .step("hog", {
+        run: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          block(120);
+        },
+      })
+      .step("fail", {
+        inputs: ["x"],
+        dependsOn: ["hog"],
+        onError: () => "compensate",
+        run: () => {
+          throw new Error("fail");
+        },
+      });
+    const result = await createEngine().execute(wf, {});
+    expect(result.steps.quick.status).toBe("compensated");
+    expect(result.steps.hog.status).toBe("succeeded");
+    expect(undos).toBe(1);
+  });
+
+  it("a sub run that succeeds after its step's timeout counts, and is rolled back with the rest", async () => {
+    vi.useRealTimers();
+    const block = (ms: number) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {}
+    };
+    let undos = 0;
+    const inner = workflow("slow_inner").step("s", {
+      outputs: ["y"],
+      run: () => {
+        block(80);
+        return { y: 1 };
+      },
+      compensate: () => {
+        undos++;
+      },
+    });
+    const outer = workflow("outer_late")
+      .step("n", { workflow: inner, outputs: ["y"], timeout: 50 })
+      .step("after", {
+        inputs: ["y"],
+        run: () => {
+          throw new Error("after failed");
+        },
+      });
+    const result = await createEngine().execute(outer, {});
+    expect(result.steps.n.status).toBe("compensated");
+    expect(undos).toBe(1);
   });
 });

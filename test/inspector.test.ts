@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createWebSocketReceiver, type StatelyInspectionEvent } from "@statelyai/inspect";
 import { describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { startInspector } from "../src/cli/inspector.js";
 import { type AnyWorkflow, createEngine, workflow } from "../src/index.js";
 
@@ -138,6 +139,13 @@ describe("rubberduck run --inspect", () => {
       const page = await (await fetch(`http://127.0.0.1:${run.port}/`)).text();
       expect(page).toContain('src="https://stately.ai/inspect"');
       expect(page).toContain(`:${run.port}`);
+      // A web page of another origin may not connect.
+      const foreign = new WebSocket(`ws://127.0.0.1:${run.port}`, { headers: { Origin: "https://evil.example" } });
+      const refused = await new Promise<boolean>((resolve) => {
+        foreign.on("error", () => resolve(true));
+        foreign.on("open", () => resolve(false));
+      });
+      expect(refused).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(run.stepsRun()).toBe(0);
       const received: StatelyInspectionEvent[] = [];

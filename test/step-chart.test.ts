@@ -39,7 +39,6 @@ function inputOf({ mode, retries, grace, nested }: Config): StepActorInput {
       startedAt: 0,
       phase: () => "running",
       random: () => 0,
-      now: () => 0,
       cache: undefined,
       // Never answers: the explorer sends the outcomes itself.
       subWorkflows: { run: () => new Promise(() => {}), rollback: () => new Promise(() => {}) },
@@ -76,6 +75,8 @@ function replay(config: Config, events: readonly StepActorEvent[]) {
   const run = (fn: () => StepSnapshot) => {
     current = fn();
     while (deferred.length > 0) deferred.shift()!();
+    // A sub-workflow step's attempt starts its nested run as soon as it begins.
+    if (config.nested && current.runtime.pending) current.runtime.controller?.adoptRun();
     return current;
   };
   run(() => stepLogic.getInitialSnapshot(scope, inputOf(config)));

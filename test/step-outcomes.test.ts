@@ -210,7 +210,7 @@ describe("execution metadata and context", () => {
         },
       })
       .step("sub", { dependsOn: ["a"], workflow: inner });
-    const metadata = { requestedBy: "ci", pr: 42 };
+    const metadata = { requestedBy: "ci", pr: 42, session: { user: "ada" } };
     const run = createEngine().start(wf, {}, { metadata });
     const events = record(run);
     const result = await run.result;
@@ -218,7 +218,9 @@ describe("execution metadata and context", () => {
     expect(seen).toEqual([metadata, metadata]);
     expect(result.metadata).toEqual(metadata);
     expect(events[0]).toMatchObject({ type: "workflow.started", metadata });
-    expect(Object.isFrozen(metadata)).toBe(false); // the caller's object is copied, not frozen
+    // The caller's objects are copied, not frozen.
+    expect(Object.isFrozen(metadata) || Object.isFrozen(metadata.session)).toBe(false);
+    expect(Object.isFrozen(result.metadata.session)).toBe(true);
   });
 
   it("ctx.status says when the run is stopping or compensating", async () => {

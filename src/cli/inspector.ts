@@ -48,7 +48,16 @@ export async function startInspector(port: number): Promise<InspectorServer> {
     response.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
     response.end(bridgePage((http.address() as AddressInfo).port));
   });
-  const sockets = new wsModule.WebSocketServer({ server: http });
+  // Only this server's own page (or a client that is not a web page) may read the run:
+  // any site open in the browser could otherwise connect to a loopback port.
+  const sockets = new wsModule.WebSocketServer({
+    server: http,
+    verifyClient: ({ origin }: { origin?: string }) => {
+      if (origin === undefined) return true;
+      const port = (http.address() as AddressInfo).port;
+      return origin === `http://localhost:${port}` || origin === `http://127.0.0.1:${port}`;
+    },
+  });
   let connected: (() => void) | undefined;
   const firstBrowser = new Promise<void>((resolve) => {
     connected = resolve;

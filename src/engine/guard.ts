@@ -6,13 +6,10 @@
 
 import { Observable, type Observer, Subscriber, type Subscription } from "rxjs";
 import type { InspectionEvent } from "xstate";
-import { describe } from "../errors.js";
 import type { Instrument } from "../telemetry/telemetry.js";
+import { warnAdapter } from "../util/warn-adapter.js";
 
-/** Say that an adapter threw, in one template: `A telemetry backend threw on step.started: …`. */
-export function warnAdapter(who: string, during: string, error: unknown, type = "RubberDuckAdapterWarning"): void {
-  process.emitWarning(`${who} threw ${during}: ${describe(error)}`, type);
-}
+export { warnAdapter };
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   (typeof value === "object" || typeof value === "function") &&
@@ -20,46 +17,77 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof (value as { then?: unknown }).then === "function";
 
 /**
- * A telemetry backend's `instrument`, guarded. It provides a context; the step's result
- * is always what the step's own code returned. If it throws before calling the step,
- * the step runs without it; if it throws (or rejects) after, the step's result stands —
- * the step's code never runs twice, and never fails because of its instrument.
+ * A telemetry backend's `instrument`, guarded. It provides a context; the step's
+ * outcome is always its own code's: what it returned, or what it threw. If the
+ * instrument throws (or rejects) before calling the step, the step runs without it; if
+ * after, the step's outcome stands. The step's code never runs twice, and never fails
+ * because of its instrument.
  */
 export function guardInstrument(instrument: Instrument): Instrument {
-  return (info, run) => {
+  return <T>(info: Parameters<Instrument>[0], run: () => T): T => {
+    const during = `around step \`${info.step}\` (${info.kind})`;
+    const warn = (error: unknown) => warnAdapter("A telemetry instrument", during, error, "RubberDuckTelemetryWarning");
     let called = false;
-    let value: ReturnType<typeof run>;
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
     const inner = () => {
       called = true;
-      value = run();
-      return value;
+      try {
+        outcome = { ok: true, value: run() };
+      } catch (error) {
+        outcome = { ok: false, error };
+      }
+      if (!outcome.ok) throw outcome.error;
+      return outcome.value;
     };
-    const during = `around step \`${info.step}\` (${info.kind})`;
+    /** The step's own outcome; `error` is what the instrument threw, unless it only passed the step's on. */
+    const own = (error?: unknown): T => {
+      if (outcome === undefined) return run();
+      if (outcome.ok) {
+        if (error !== undefined) warn(error);
+        return outcome.value;
+      }
+      if (error !== undefined && error !== outcome.error) warn(error);
+      throw outcome.error;
+    };
     let returned: unknown;
     try {
       returned = instrument(info, inner);
     } catch (error) {
-      warnAdapter("A telemetry instrument", during, error, "RubberDuckTelemetryWarning");
-      return called ? value! : run();
+      if (!called) warn(error);
+      return own(called ? error : undefined);
     }
-    if (!called) {
-      warnAdapter("A telemetry instrument", during, new Error("it returned without running the step"));
-      return run();
+    if (called) {
+      if (isThenable(returned) && outcome?.ok === true && returned !== (outcome.value as unknown)) {
+        // Its own promise may reject for its own reasons: report that, unless it only
+        // passed on the step's own rejection.
+        const value = Promise.resolve(outcome.value);
+        Promise.resolve(returned).then(undefined, (error: unknown) =>
+          value.then(
+            () => warn(error),
+            (stepError: unknown) => {
+              if (stepError !== error) warn(error);
+            },
+          ),
+        );
+      }
+      return own();
     }
-    if (isThenable(returned) && returned !== (value! as unknown)) {
-      // Its own promise may reject for its own reasons: report that, unless it only
-      // passed on the step's own rejection.
-      const own = Promise.resolve(value!);
-      Promise.resolve(returned).then(undefined, (error: unknown) =>
-        own.then(
-          () => warnAdapter("A telemetry instrument", during, error, "RubberDuckTelemetryWarning"),
-          (stepError: unknown) => {
-            if (stepError !== error) warnAdapter("A telemetry instrument", during, error, "RubberDuckTelemetryWarning");
-          },
-        ),
-      );
+    if (isThenable(returned)) {
+      // An instrument that runs the step later (after an await): wait for it, and
+      // run the step only if it never did.
+      return Promise.resolve(returned).then(
+        () => {
+          if (!called) warn(new Error("it returned without running the step"));
+          return own();
+        },
+        (error: unknown) => {
+          if (!called) warn(error);
+          return own(called ? error : undefined);
+        },
+      ) as T;
     }
-    return value!;
+    warn(new Error("it returned without running the step"));
+    return run();
   };
 }
 

@@ -118,11 +118,12 @@ export function openTelemetry(options: OpenTelemetryOptions): Telemetry {
           spans.get(attemptKey(e.executionId, e.path, e.step!))?.setAttribute("rubberduck.cached", true);
           return;
         case "step.succeeded":
-        case "step.failed": {
-          const status = e.type === "step.succeeded" ? "succeeded" : "failed";
+        case "step.failed":
+        case "step.degraded": {
+          const status = e.type.slice("step.".length);
           end(attemptKey(e.executionId, e.path, e.step!), e.timestamp, e.error, { "rubberduck.status": status });
           const attrs = { ...base, ...workflowAttrs, "rubberduck.step": e.step! };
-          if (status === "failed") instruments?.failures.add(1, attrs);
+          if (status !== "succeeded") instruments?.failures.add(1, { ...attrs, "rubberduck.status": status });
           if (e.durationMs !== undefined) {
             instruments?.stepDuration.record(e.durationMs, { ...attrs, "rubberduck.status": status });
           }
@@ -138,14 +139,17 @@ export function openTelemetry(options: OpenTelemetryOptions): Telemetry {
           return;
         }
         case "step.compensated":
-          end(compensationKey(e), e.timestamp, undefined, { "rubberduck.status": "compensated" });
+        case "step.kept": {
+          const status = e.type === "step.kept" ? "kept" : "compensated";
+          end(compensationKey(e), e.timestamp, undefined, { "rubberduck.status": status });
           instruments?.compensations.add(1, {
             ...base,
             ...workflowAttrs,
             "rubberduck.step": e.step!,
-            "rubberduck.status": "compensated",
+            "rubberduck.status": status,
           });
           return;
+        }
         case "step.compensation_failed":
           end(compensationKey(e), e.timestamp, e.error, { "rubberduck.status": "compensation_failed" });
           instruments?.compensations.add(1, {

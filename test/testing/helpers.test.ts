@@ -43,6 +43,16 @@ describe("mockSteps", () => {
     expect(hung.error?.code).toBe("STEP_TIMEOUT");
   });
 
+  it("never caches a mocked step: a mocked outcome is not served to the real step, nor the reverse", async () => {
+    const wf = workflow("cached", { cacheResults: true }).step("a", { outputs: ["n"], run: () => ({ n: 1 }) });
+    const engine = createEngine();
+    expect((await engine.execute(wf, {})).output.n).toBe(1);
+    expect(await engine.execute(mockSteps(wf, { a: { fail: "down" } }), {})).toHaveFailedAt("a");
+    const mocked = await engine.execute(mockSteps(wf, { a: { succeed: { n: 2 } } }), {});
+    expect(mocked.output.n).toBe(2);
+    expect((await engine.execute(wf, {})).output.n).toBe(1);
+  });
+
   it("refuses a step the workflow does not have, and types the outputs of `succeed`", () => {
     const wf = workflow("typed").step("a", { outputs: ["n"], run: () => ({ n: 1 }) });
     expect(() => mockSteps(wf, { b: "hang" } as never)).toThrow(TestingError);
