@@ -5,6 +5,8 @@
  * these by {@link toWorkflowError}, so results never carry bare values.
  */
 
+import { type SerializedError, serializeError } from "./error-codec.js";
+
 /**
  * Stable error codes. Match on these, not on messages.
  *
@@ -46,6 +48,19 @@ interface WorkflowErrorOptions {
  * }
  */
 export class WorkflowError extends Error {
+  /**
+   * `instanceof` also recognises errors made by another copy of this library (two
+   * versions in one app, a worker's bundle): they carry the same `Symbol.for` brand,
+   * and a subclass is told by its stable `code`.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: subclasses inherit this check; `this` is the class asked about.
+    const asked: object = this;
+    if (Function.prototype[Symbol.hasInstance].call(asked, value)) return true;
+    if (typeof value !== "object" || value === null || (value as Record<symbol, unknown>)[BRAND] !== true) return false;
+    return asked === WorkflowError || classOfCode((value as { code?: unknown }).code) === asked;
+  }
+
   override readonly name: string = "WorkflowError";
   readonly code: ErrorCode;
   /** Whether a retry policy may try the failed attempt again. */
@@ -69,7 +84,7 @@ export class WorkflowError extends Error {
     return reasonOf(this);
   }
 
-  /** A plain, JSON-safe description (used in results, events and logs). */
+  /** A plain, JSON-safe description (used in results, events and logs); `deserializeError` rebuilds it. */
   toJSON(): SerializedError {
     return serializeError(this);
   }
@@ -426,6 +441,36 @@ export class SnapshotRestoreError extends WorkflowError {
   }
 }
 
+/** The brand every WorkflowError carries (on its prototype), shared by every copy of the library. */
+const BRAND = Symbol.for("@rubberduck/workflows/error");
+Object.defineProperty(WorkflowError.prototype, BRAND, { value: true });
+
+type ErrorClass = abstract new (...args: never[]) => WorkflowError;
+let classes: ReadonlyMap<string, ErrorClass> | undefined;
+
+/** The error class of a code (each code has one), for `instanceof` and for rebuilding errors. */
+export function classOfCode(code: unknown): ErrorClass | undefined {
+  classes ??= new Map<string, ErrorClass>([
+    [ErrorCode.DEFINITION_INVALID, WorkflowDefinitionError],
+    [ErrorCode.INPUT_INVALID, WorkflowInputError],
+    [ErrorCode.VALIDATION_FAILED, ValidationError],
+    [ErrorCode.STEP_FAILED, StepError],
+    [ErrorCode.STEP_TIMEOUT, StepTimeoutError],
+    [ErrorCode.STEP_OUTPUT_INVALID, StepOutputError],
+    [ErrorCode.STEP_ABORTED, StepAbortedError],
+    [ErrorCode.NON_RETRYABLE, NonRetryableError],
+    [ErrorCode.RETRIES_EXHAUSTED, RetriesExhaustedError],
+    [ErrorCode.COMPENSATION_FAILED, CompensationError],
+    [ErrorCode.WORKFLOW_TIMEOUT, WorkflowTimeoutError],
+    [ErrorCode.WORKFLOW_CANCELLED, WorkflowCancelledError],
+    [ErrorCode.SUB_WORKFLOW_FAILED, SubWorkflowError],
+    [ErrorCode.WORKFLOW_NOT_FOUND, WorkflowNotFoundError],
+    [ErrorCode.VERSION_CONFLICT, WorkflowVersionConflictError],
+    [ErrorCode.SNAPSHOT_NOT_RESTORABLE, SnapshotRestoreError],
+  ]);
+  return typeof code === "string" ? classes.get(code) : undefined;
+}
+
 /**
  * True for every error this library produces.
  *
@@ -440,49 +485,6 @@ export function isWorkflowError(value: unknown): value is WorkflowError {
 export function toWorkflowError(thrown: unknown, step: string): WorkflowError {
   if (thrown instanceof WorkflowError) return thrown;
   return new StepError(step, thrown);
-}
-
-/**
- * The JSON-safe shape of an error, as it appears in results and events.
- *
- * @example
- * const { name, code, message, step, cause }: SerializedError = serializeError(error);
- */
-export interface SerializedError {
-  name: string;
-  code: string;
-  message: string;
-  step?: string;
-  retryable?: boolean;
-  cause?: SerializedError | string;
-}
-
-/**
- * Describe any error (or thrown value) as plain JSON, following `cause` chains.
- *
- * @example
- * if (result.status !== "succeeded") {
- *   logger.error({ executionId: result.executionId, error: serializeError(result.error) });
- * }
- */
-export function serializeError(error: unknown, depth = 0): SerializedError {
-  if (error instanceof WorkflowError) {
-    const out: SerializedError = { name: error.name, code: error.code, message: error.message };
-    if (error.step !== undefined) out.step = error.step;
-    out.retryable = error.retryable;
-    if (error.cause !== undefined && depth < 5) out.cause = serializeCause(error.cause, depth + 1);
-    return out;
-  }
-  if (error instanceof Error) {
-    const out: SerializedError = { name: error.name, code: "ERROR", message: error.message };
-    if (error.cause !== undefined && depth < 5) out.cause = serializeCause(error.cause, depth + 1);
-    return out;
-  }
-  return { name: "NonError", code: "ERROR", message: describe(error) };
-}
-
-function serializeCause(cause: unknown, depth: number): SerializedError | string {
-  return cause instanceof Error ? serializeError(cause, depth) : describe(cause);
 }
 
 /**

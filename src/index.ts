@@ -56,7 +56,9 @@ export type { Engine, EngineOptions, ExecuteOptions, InspectOption } from "./eng
 export { createEngine } from "./engine/engine.js";
 export type { ExecutionStatus, WorkflowRun } from "./engine/execution.js";
 export type { RegisteredWorkflow, WorkflowRegistry } from "./engine/registry.js";
-export type { DefinitionIssue, SerializedError, ValidationIssue } from "./errors.js";
+export type { SerializedError } from "./error-codec.js";
+export { deserializeError, serializeError } from "./error-codec.js";
+export type { DefinitionIssue, ValidationIssue } from "./errors.js";
 export {
   CompensationError,
   ErrorCode,
@@ -69,7 +71,6 @@ export {
   StepOutputError,
   StepTimeoutError,
   SubWorkflowError,
-  serializeError,
   ValidationError,
   WorkflowCancelledError,
   WorkflowDefinitionError,

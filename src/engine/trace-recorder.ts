@@ -5,7 +5,7 @@
  */
 
 import type { AnyActorRef, InspectionEvent } from "xstate";
-import { serializeError } from "../errors.js";
+import { serializeError } from "../error-codec.js";
 import type { WorkflowEvent } from "../events.js";
 import type { TraceEntry, TraceEvent } from "../telemetry/trace.js";
 

@@ -5,7 +5,7 @@
  * (a `run` header line, the entries, a `result` line), which `rubberduck view` renders.
  */
 
-import type { SerializedError } from "../errors.js";
+import type { SerializedError } from "../error-codec.js";
 import type { WorkflowEvent } from "../events.js";
 import type { StepStatus, WorkflowStatus } from "../result.js";
 

@@ -3,7 +3,7 @@
  * failed and what was rolled back, in order. Pure, from the trace and its timeline.
  */
 
-import type { SerializedError } from "../errors.js";
+import type { SerializedError } from "../error-codec.js";
 import type { WorkflowStatus } from "../result.js";
 import type { ParsedTrace } from "./parse.js";
 import { type Timeline, type TimelineBar, traceTimeline } from "./timeline.js";
