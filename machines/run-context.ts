@@ -194,7 +194,7 @@ function subWorkflowRunner(
       const request = requestFor(step, undefined);
       rollbacks.set(request, { ledger: handle as RunLedger, cause });
       const snapshot = await runActor(step, request, parent, signal);
-      return snapshot.output!.compensation.failed.map((f) => f.step);
+      return snapshot.output!.compensation;
     },
   };
 }

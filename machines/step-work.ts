@@ -10,6 +10,7 @@
 import { freeze } from "immer";
 import type { AnyActorRef } from "xstate";
 import { type CacheAccess, cacheKeyOf, readCache } from "../src/cache/step-cache.js";
+import { keep } from "../src/dsl/keep.js";
 import type { CompensationContext, StepContext } from "../src/dsl/step.js";
 import {
   CompensationError,
@@ -19,6 +20,7 @@ import {
   type WorkflowError,
 } from "../src/errors.js";
 import type { PlannedStep } from "../src/planner/types.js";
+import type { CompensationSummary } from "../src/result.js";
 import type { AttemptInfo, Instrument } from "../src/telemetry/telemetry.js";
 import { validate } from "../src/validation/standard-schema.js";
 import type { AttemptSignal } from "./attempt-signal.js";
@@ -35,14 +37,14 @@ export interface SubWorkflowRunner {
     signal: AttemptSignal,
     parent: AnyActorRef,
   ): Promise<SubWorkflowRun>;
-  /** Compensate a succeeded sub-workflow's steps (nested saga); resolves to the steps that failed to. */
+  /** Compensate a succeeded sub-workflow's steps (nested saga); resolves to the rollback it did. */
   rollback(
     step: PlannedStep,
     handle: unknown,
     cause: WorkflowError,
     signal: AttemptSignal,
     parent: AnyActorRef,
-  ): Promise<readonly string[]>;
+  ): Promise<CompensationSummary>;
 }
 
 export interface SubWorkflowRun {
@@ -154,9 +156,14 @@ export async function runCompensation({
   await undefined;
   try {
     if (step.definition.workflow !== undefined) {
-      const failed = await subWorkflows!.rollback(step, sub, cause, signal, self);
+      const { compensated, failed, kept } = await subWorkflows!.rollback(step, sub, cause, signal, self);
       if (failed.length > 0) {
-        throw new CompensationError(step.name, `its sub-workflow could not compensate ${failed.join(", ")}`);
+        const names = failed.map((f) => f.step).join(", ");
+        throw new CompensationError(step.name, `its sub-workflow could not compensate ${names}`);
+      }
+      // A nested saga whose steps all kept their effects kept the step's too.
+      if (compensated.length === 0 && kept.length > 0) {
+        return keep(`its sub-workflow kept ${kept.map((k) => `${k.step} (${k.reason})`).join(", ")}`);
       }
       return;
     }

@@ -55,10 +55,7 @@ export class WorkflowError extends Error {
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
     // biome-ignore lint/complexity/noThisInStatic: subclasses inherit this check; `this` is the class asked about.
-    const asked: object = this;
-    if (Function.prototype[Symbol.hasInstance].call(asked, value)) return true;
-    if (typeof value !== "object" || value === null || (value as Record<symbol, unknown>)[BRAND] !== true) return false;
-    return asked === WorkflowError || classOfCode((value as { code?: unknown }).code) === asked;
+    return isInstance(this, value);
   }
 
   override readonly name: string = "WorkflowError";
@@ -439,6 +436,13 @@ export class SnapshotRestoreError extends WorkflowError {
       false,
     );
   }
+}
+
+/** `value instanceof asked`, or `value` is the same error class of another copy of the library. */
+function isInstance(asked: object, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(asked, value)) return true;
+  if (typeof value !== "object" || value === null || (value as Record<symbol, unknown>)[BRAND] !== true) return false;
+  return asked === WorkflowError || classOfCode((value as { code?: unknown }).code) === asked;
 }
 
 /** The brand every WorkflowError carries (on its prototype), shared by every copy of the library. */

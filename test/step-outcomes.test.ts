@@ -271,3 +271,43 @@ describe("execution metadata and context", () => {
     expect(result.output.report).toEqual(['semantic={"semantic":3}', 'security={"findings":["xss"]}']);
   });
 });
+
+describe("fallback types", () => {
+  it("follow the step's own output types", () => {
+    workflow("typed_outputs").step("s", {
+      outputs: ["rate"],
+      run: () => ({ rate: 2 }),
+      onError: () => ({ fallback: { rate: 1 } }),
+    });
+    // @ts-expect-error: the fallback's `rate` must be a number, as `run` returns
+    workflow("wrong_type").step("s", {
+      outputs: ["rate"],
+      run: () => ({ rate: 2 }),
+      onError: () => ({ fallback: { rate: "one" } }),
+    });
+  });
+});
+
+describe("partial compensation in a sub-workflow", () => {
+  it("a nested saga whose steps all kept their effects keeps its step's too", async () => {
+    const inner = workflow("invoice_run").step("send_invoice", {
+      outputs: ["invoice"],
+      run: () => ({ invoice: "INV-9" }),
+      compensate: () => keep("already sent"),
+    });
+    const outer = workflow("billing")
+      .step("invoice", { outputs: ["invoice"], workflow: inner })
+      .step("charge", {
+        inputs: ["invoice"],
+        run: () => {
+          throw new Error("declined");
+        },
+      });
+    const result = await createEngine().execute(outer, {});
+    expect(result.compensation.compensated).toEqual([]);
+    expect(result.compensation.kept).toEqual([
+      { step: "invoice", reason: "its sub-workflow kept send_invoice (already sent)" },
+    ]);
+    expect(result.compensation.nested?.invoice?.kept).toEqual([{ step: "send_invoice", reason: "already sent" }]);
+  });
+});

@@ -40,7 +40,7 @@ import type {
  *   inputs: ["ast_trees"], outputs: ["review"], timeout: 30_000, retry: 2, optional: true, run: review,
  * })
  */
-export interface StepCommonOptions<In, O extends readonly string[], WI, Steps, Input, SI, SO> {
+export interface StepCommonOptions<In, O extends readonly string[], WI, Steps, Input, SI, SO, Fallback = unknown> {
   description?: string;
   /** Explicit dependencies, added to those inferred from `inputs`. `"all"`: every step declared before. */
   dependsOn?: readonly (keyof Steps & string)[] | "all";
@@ -62,8 +62,6 @@ export interface StepCommonOptions<In, O extends readonly string[], WI, Steps, I
   timeout?: number;
   /** `n` retries after the first attempt, or a full policy. @default the workflow's maxRetries */
   retry?: RetrySetting;
-  /** Decide per failed attempt: retry (with its own budget), fail with a policy, or fall back. */
-  onError?: StepErrorHandler<WI, Steps, { [K in O[number]]: unknown }>;
   /**
    * A step whose failure must not fail the workflow (after its retries): it is
    * `degraded`, its dependents run and read its outputs as `undefined` (typed so), and
@@ -71,6 +69,11 @@ export interface StepCommonOptions<In, O extends readonly string[], WI, Steps, I
    * @default false
    */
   optional?: boolean;
+  /**
+   * Decide per failed attempt: retry (with its own budget), fail with a policy, or fall
+   * back to outputs of the step's own output types.
+   */
+  onError?: StepErrorHandler<WI, Steps, Fallback>;
   /** `false`: run alone, with no other step in flight. @default true */
   parallel?: boolean;
   /**
@@ -90,7 +93,7 @@ export interface StepCommonOptions<In, O extends readonly string[], WI, Steps, I
  * })
  */
 export interface RunStepOptions<In, O extends readonly string[], R, WI, Steps, Input, SI, SO>
-  extends StepCommonOptions<In, O, WI, Steps, Input, SI, SO> {
+  extends StepCommonOptions<In, O, WI, Steps, Input, SI, SO, NoInfer<PickOutputs<R, O>>> {
   run: (input: Input, ctx: StepContext<WI, Steps>) => R | PromiseLike<R>;
   /** Undo the step's side effects when the workflow rolls back. */
   compensate?: (ctx: CompensationContext<Input, R, WI, Steps>, error: WorkflowError) => unknown;
@@ -105,7 +108,7 @@ export interface RunStepOptions<In, O extends readonly string[], R, WI, Steps, I
  * .step("parse_files", { inputs: ["file_paths"], outputs: ["ast_trees"], module: FileParser })
  */
 export interface ModuleStepOptions<In, O extends readonly string[], R, WI, Steps, Input, SI, SO>
-  extends StepCommonOptions<In, O, WI, Steps, Input, SI, SO> {
+  extends StepCommonOptions<In, O, WI, Steps, Input, SI, SO, NoInfer<PickOutputs<R, O>>> {
   module: StepModule<Input, R, WI, Steps>;
   run?: never;
   compensate?: never;
@@ -118,7 +121,7 @@ export interface ModuleStepOptions<In, O extends readonly string[], R, WI, Steps
  * outputs. On rollback, it compensates its own succeeded steps in reverse order.
  */
 export interface SubWorkflowStepOptions<In, O extends readonly string[], WI, Steps, Input, SI, SO, SW>
-  extends StepCommonOptions<In, O, WI, Steps, Input, SI, SO> {
+  extends StepCommonOptions<In, O, WI, Steps, Input, SI, SO, { [K in O[number]]: unknown }> {
   workflow: SW;
   run?: never;
   module?: never;
