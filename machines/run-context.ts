@@ -265,7 +265,6 @@ function acceptInput(plan: WorkflowPlan, ledger: RunLedger, value: unknown): voi
       return;
     }
     if (verdict instanceof Promise) {
-      ledger.validating = true;
       ledger.pendingInput = verdict;
       return;
     }

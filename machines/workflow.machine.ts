@@ -211,7 +211,6 @@ function compile(plan: WorkflowPlan) {
       onInput: ({ context, event, self }) => {
         const { ledger } = context;
         if (!ledger.validating) return; // no verdict is awaited: a stray event changes nothing
-        ledger.validating = false;
         ledger.pendingInput = undefined;
         if (event.type === "INPUT.VALIDATED") settleInput(plan, ledger, event.value);
         else if (event.type === "INPUT.INVALID") ledger.reject(event.error);

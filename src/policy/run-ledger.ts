@@ -80,9 +80,7 @@ export class RunLedger {
   readonly executionId: string;
   /** The workflow input (after its schema, once validated). */
   workflowInput: Readonly<Record<string, unknown>>;
-  /** The input schema's verdict is pending (an asynchronous schema): nothing starts yet. */
-  validating = false;
-  /** That pending verdict. */
+  /** The input schema's pending verdict (an asynchronous schema): nothing starts until it answers. */
   pendingInput: Promise<unknown> | undefined;
   readonly startedAt: number;
   readonly status: StepStatus[];
@@ -336,7 +334,6 @@ export class RunLedger {
    * is abandoned: no step has started, and whatever it answers later changes nothing.
    */
   interrupt(outcome: "cancelled" | "timed_out", error: WorkflowError): void {
-    this.validating = false;
     this.pendingInput = undefined;
     if (this.halt !== undefined) return;
     const policy = this.plan.onError === "continue" ? "fail_fast" : this.plan.onError;
@@ -361,9 +358,16 @@ export class RunLedger {
     this.#stop({ outcome: "failed", policy: "fail_fast", error, step: undefined });
   }
 
+  /** An asynchronous input schema has not answered yet. */
+  get validating(): boolean {
+    return this.pendingInput !== undefined;
+  }
+
   /** Nothing in flight and nothing more will start. */
   get quiescent(): boolean {
-    return !this.validating && this.inFlight.size === 0 && (this.halt !== undefined || this.#ready.size === 0);
+    return (
+      this.pendingInput === undefined && this.inFlight.size === 0 && (this.halt !== undefined || this.#ready.size === 0)
+    );
   }
 
   wasCached(i: number): boolean {
