@@ -30,6 +30,7 @@ export const ErrorCode = {
   WORKFLOW_NOT_FOUND: "WORKFLOW_NOT_FOUND",
   VERSION_CONFLICT: "VERSION_CONFLICT",
   SNAPSHOT_NOT_RESTORABLE: "SNAPSHOT_NOT_RESTORABLE",
+  LEASE_LOST: "LEASE_LOST",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -438,6 +439,23 @@ export class SnapshotRestoreError extends WorkflowError {
   }
 }
 
+/**
+ * An append or renewal whose lease is no longer the execution's: another owner claimed
+ * it, or it is finished. The writer must stop its copy of the execution.
+ *
+ * @example
+ * try { await store.append(lease, events, patch) } catch (e) { if (e instanceof LeaseLostError) stopMyCopy() }
+ */
+export class LeaseLostError extends WorkflowError {
+  override readonly name = "LeaseLostError";
+  readonly executionId: string;
+
+  constructor(executionId: string, why: string) {
+    super(ErrorCode.LEASE_LOST, `The lease on execution ${executionId} is lost: ${why}`, false);
+    this.executionId = executionId;
+  }
+}
+
 /** `value instanceof asked`, or `value` is the same error class of another copy of the library. */
 function isInstance(asked: object, value: unknown): boolean {
   if (Function.prototype[Symbol.hasInstance].call(asked, value)) return true;
@@ -471,6 +489,7 @@ export function classOfCode(code: unknown): ErrorClass | undefined {
     [ErrorCode.WORKFLOW_NOT_FOUND, WorkflowNotFoundError],
     [ErrorCode.VERSION_CONFLICT, WorkflowVersionConflictError],
     [ErrorCode.SNAPSHOT_NOT_RESTORABLE, SnapshotRestoreError],
+    [ErrorCode.LEASE_LOST, LeaseLostError],
   ]);
   return typeof code === "string" ? classes.get(code) : undefined;
 }

@@ -1,0 +1,178 @@
+/**
+ * Where executions are journaled: an append-only log of events per execution, keyed
+ * (execution, seq), beside a small projection row per execution for listing and
+ * claiming. A journal row per fact, never a rewritten blob.
+ *
+ * Ownership: an execution is leased by one owner at a time. Taking a lease (creating
+ * the execution, or claiming one whose lease expired) bumps its `epoch`; every append
+ * and renewal is fenced by the epoch it was given, so an owner that lost its lease
+ * (expired and claimed by another) gets a LeaseLostError instead of writing.
+ *
+ * Every implementation passes the same conformance suite (test/store/conformance.ts).
+ */
+
+export { LeaseLostError } from "../errors.js";
+
+/** One journaled fact of an execution. `data` is JSON. */
+export interface JournalEvent {
+  /** 1, 2, 3… per execution, without gaps. */
+  readonly seq: number;
+  readonly type: string;
+  /** When it happened (ms since the epoch). */
+  readonly at: number;
+  readonly data: unknown;
+}
+
+/** Where an execution is, as its projection row says. */
+export type RunStatus = "running" | "stopping" | "compensating" | "succeeded" | "failed" | "cancelled" | "timed_out";
+
+/** The projection row of an execution. */
+export interface RunRecord {
+  readonly executionId: string;
+  readonly workflow: string;
+  readonly version: string;
+  /** The hash of the definition it started on: it resumes only on that one. */
+  readonly definitionHash: string;
+  readonly status: RunStatus;
+  readonly idempotencyKey: string | undefined;
+  /** The execution that runs this one as a sub-workflow. */
+  readonly parentId: string | undefined;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly owner: string | undefined;
+  readonly leaseUntil: number | undefined;
+  readonly epoch: number;
+  /** The seq of its last journaled event. */
+  readonly lastSeq: number;
+  readonly startedAt: number;
+  readonly updatedAt: number;
+  readonly finishedAt: number | undefined;
+}
+
+/** What a new execution's projection starts with. */
+export interface NewRun {
+  readonly executionId: string;
+  readonly workflow: string;
+  readonly version: string;
+  readonly definitionHash: string;
+  readonly idempotencyKey?: string;
+  readonly parentId?: string;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  readonly startedAt: number;
+}
+
+/** The right to write an execution's journal, until `until`. */
+export interface Lease {
+  readonly executionId: string;
+  readonly owner: string;
+  readonly epoch: number;
+  readonly until: number;
+}
+
+/** How an append changes the projection (status, and when it finished). */
+export interface RunPatch {
+  readonly status?: RunStatus;
+  readonly finishedAt?: number;
+  readonly updatedAt: number;
+}
+
+export interface RunQuery {
+  readonly status?: RunStatus | readonly RunStatus[];
+  readonly workflow?: string;
+  readonly startedAfter?: number;
+  readonly startedBefore?: number;
+  /** @default 50 */
+  readonly limit?: number;
+  /** From a previous page's `cursor`. */
+  readonly cursor?: string;
+}
+
+export interface RunPage {
+  /** Newest first. */
+  readonly runs: readonly RunRecord[];
+  /** Pass it back for the next page; undefined on the last one. */
+  readonly cursor: string | undefined;
+}
+
+export type CreateResult =
+  | { readonly created: true; readonly lease: Lease }
+  | { readonly created: false; readonly run: RunRecord };
+
+/**
+ * An execution store.
+ *
+ * @example
+ * const { lease } = await store.create(run, [started], { owner: "api-1", until: now + 30_000 });
+ * await store.append(lease, [stepSucceeded], { updatedAt: now });
+ */
+export interface ExecutionStore {
+  /**
+   * Journal a new execution with its first events, leased to `owner`; or, when one with
+   * the same idempotency key exists, change nothing and return it.
+   */
+  create(
+    run: NewRun,
+    events: readonly JournalEvent[],
+    lease: { readonly owner: string; readonly until: number },
+  ): Promise<CreateResult>;
+  /**
+   * Append events (their seqs follow the journal's last, without gaps) and update the
+   * projection, in one transaction. @throws {LeaseLostError} when the lease's epoch is
+   * no longer the execution's, or the execution is finished.
+   */
+  append(lease: Lease, events: readonly JournalEvent[], patch: RunPatch): Promise<void>;
+  /** Extend a lease. @throws {LeaseLostError} as `append` does. */
+  renew(lease: Lease, until: number): Promise<Lease>;
+  /**
+   * Take unfinished executions whose lease expired before `now` (oldest first, at most
+   * `limit`), each with a new epoch; `executionId` claims that one only.
+   */
+  claim(options: {
+    readonly owner: string;
+    readonly now: number;
+    readonly until: number;
+    readonly limit: number;
+    readonly executionId?: string;
+  }): Promise<Lease[]>;
+  get(executionId: string): Promise<RunRecord | undefined>;
+  /** The journal of an execution from `fromSeq` (default 1), in seq order. */
+  events(executionId: string, fromSeq?: number): Promise<JournalEvent[]>;
+  list(query?: RunQuery): Promise<RunPage>;
+  /** Delete finished executions (and their journals) finished before `finishedBefore`; how many. */
+  prune(options: { readonly finishedBefore: number }): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Statuses after which nothing is appended. */
+export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set(["succeeded", "failed", "cancelled", "timed_out"]);
+
+/** When a patch says the execution finished: its `finishedAt`, or its update time when it reaches a final status. */
+export function finishedAtOf(patch: RunPatch): number | undefined {
+  if (patch.finishedAt !== undefined) return patch.finishedAt;
+  return patch.status !== undefined && FINAL_STATUSES.has(patch.status) ? patch.updatedAt : undefined;
+}
+
+/** Journal events must follow `lastSeq` one by one. */
+export function checkSeqs(executionId: string, lastSeq: number, events: readonly JournalEvent[]): void {
+  events.forEach((event, i) => {
+    if (event.seq !== lastSeq + i + 1) {
+      throw new RangeError(
+        `Execution ${executionId}: expected event seq ${lastSeq + i + 1}, got ${event.seq} (${event.type})`,
+      );
+    }
+  });
+}
+
+/** The opaque cursor of a page: the last row's (startedAt, executionId). */
+export function encodeCursor(run: RunRecord): string {
+  return Buffer.from(JSON.stringify([run.startedAt, run.executionId])).toString("base64url");
+}
+
+export function decodeCursor(cursor: string): [number, string] {
+  try {
+    const [startedAt, executionId] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown[];
+    if (typeof startedAt === "number" && typeof executionId === "string") return [startedAt, executionId];
+  } catch {
+    // falls through
+  }
+  throw new RangeError(`Not a cursor of this store: ${cursor}`);
+}

@@ -1,0 +1,166 @@
+/**
+ * The in-memory ExecutionStore: maps of projection rows and journals, for tests and
+ * for engines that need no durability. Same semantics as the durable stores (the
+ * conformance suite holds them all), at the cost of a map lookup.
+ */
+
+import {
+  type CreateResult,
+  checkSeqs,
+  decodeCursor,
+  type ExecutionStore,
+  encodeCursor,
+  FINAL_STATUSES,
+  finishedAtOf,
+  type JournalEvent,
+  type Lease,
+  LeaseLostError,
+  type NewRun,
+  type RunPage,
+  type RunPatch,
+  type RunQuery,
+  type RunRecord,
+} from "./execution-store.js";
+
+interface Row {
+  run: RunRecord;
+  journal: JournalEvent[];
+}
+
+/**
+ * Create an in-memory execution store.
+ *
+ * @example
+ * const store = memoryStore();
+ */
+export function memoryStore(): ExecutionStore {
+  const rows = new Map<string, Row>();
+  const byKey = new Map<string, string>();
+
+  const leased = (lease: Lease): Row => {
+    const row = rows.get(lease.executionId);
+    if (row === undefined) throw new LeaseLostError(lease.executionId, "no such execution");
+    if (row.run.epoch !== lease.epoch) {
+      throw new LeaseLostError(lease.executionId, `epoch ${lease.epoch} was superseded by ${row.run.epoch}`);
+    }
+    if (FINAL_STATUSES.has(row.run.status)) throw new LeaseLostError(lease.executionId, "it is finished");
+    return row;
+  };
+
+  return {
+    async create(run: NewRun, events, lease): Promise<CreateResult> {
+      if (run.idempotencyKey !== undefined) {
+        const existing = byKey.get(run.idempotencyKey);
+        if (existing !== undefined) return { created: false, run: rows.get(existing)!.run };
+      }
+      if (rows.has(run.executionId)) throw new RangeError(`Execution ${run.executionId} exists already`);
+      checkSeqs(run.executionId, 0, events);
+      const record: RunRecord = {
+        executionId: run.executionId,
+        workflow: run.workflow,
+        version: run.version,
+        definitionHash: run.definitionHash,
+        status: "running",
+        idempotencyKey: run.idempotencyKey,
+        parentId: run.parentId,
+        metadata: run.metadata ?? {},
+        owner: lease.owner,
+        leaseUntil: lease.until,
+        epoch: 1,
+        lastSeq: events.length,
+        startedAt: run.startedAt,
+        updatedAt: run.startedAt,
+        finishedAt: undefined,
+      };
+      rows.set(run.executionId, { run: record, journal: [...events] });
+      if (run.idempotencyKey !== undefined) byKey.set(run.idempotencyKey, run.executionId);
+      return {
+        created: true,
+        lease: { executionId: run.executionId, owner: lease.owner, epoch: 1, until: lease.until },
+      };
+    },
+
+    async append(lease, events, patch: RunPatch) {
+      const row = leased(lease);
+      checkSeqs(lease.executionId, row.run.lastSeq, events);
+      row.journal.push(...events);
+      row.run = {
+        ...row.run,
+        lastSeq: row.run.lastSeq + events.length,
+        status: patch.status ?? row.run.status,
+        finishedAt: finishedAtOf(patch) ?? row.run.finishedAt,
+        updatedAt: patch.updatedAt,
+      };
+    },
+
+    async renew(lease, until) {
+      const row = leased(lease);
+      row.run = { ...row.run, leaseUntil: until };
+      return { ...lease, until };
+    },
+
+    async claim({ owner, now, until, limit, executionId }) {
+      const candidates = [...rows.values()]
+        .map((row) => row.run)
+        .filter(
+          (run) =>
+            (executionId === undefined || run.executionId === executionId) &&
+            !FINAL_STATUSES.has(run.status) &&
+            (run.leaseUntil === undefined || run.leaseUntil < now),
+        )
+        .sort((a, b) => a.startedAt - b.startedAt || a.executionId.localeCompare(b.executionId))
+        .slice(0, limit);
+      return candidates.map((run) => {
+        const epoch = run.epoch + 1;
+        rows.get(run.executionId)!.run = { ...run, owner, leaseUntil: until, epoch };
+        return { executionId: run.executionId, owner, epoch, until };
+      });
+    },
+
+    async get(executionId) {
+      return rows.get(executionId)?.run;
+    },
+
+    async events(executionId, fromSeq = 1) {
+      return (rows.get(executionId)?.journal ?? []).filter((event) => event.seq >= fromSeq);
+    },
+
+    async list(query: RunQuery = {}): Promise<RunPage> {
+      const statuses = query.status === undefined ? undefined : new Set([query.status].flat());
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      const limit = query.limit ?? 50;
+      const runs = [...rows.values()]
+        .map((row) => row.run)
+        .filter(
+          (run) =>
+            (statuses === undefined || statuses.has(run.status)) &&
+            (query.workflow === undefined || run.workflow === query.workflow) &&
+            (query.startedAfter === undefined || run.startedAt > query.startedAfter) &&
+            (query.startedBefore === undefined || run.startedAt < query.startedBefore),
+        )
+        .sort((a, b) => b.startedAt - a.startedAt || b.executionId.localeCompare(a.executionId))
+        .filter(
+          (run) =>
+            after === undefined ||
+            run.startedAt < after[0] ||
+            (run.startedAt === after[0] && run.executionId.localeCompare(after[1]) < 0),
+        );
+      const page = runs.slice(0, limit);
+      return { runs: page, cursor: runs.length > limit ? encodeCursor(page.at(-1)!) : undefined };
+    },
+
+    async prune({ finishedBefore }) {
+      let pruned = 0;
+      for (const [id, row] of rows) {
+        if (row.run.finishedAt !== undefined && row.run.finishedAt < finishedBefore) {
+          rows.delete(id);
+          if (row.run.idempotencyKey !== undefined) byKey.delete(row.run.idempotencyKey);
+          pruned++;
+        }
+      }
+      return pruned;
+    },
+
+    async close() {},
+  };
+}

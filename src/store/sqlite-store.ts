@@ -1,0 +1,366 @@
+/**
+ * The embedded ExecutionStore, on SQLite (better-sqlite3, in WAL mode): an append-only
+ * `events` table keyed (execution_id, seq) and a `runs` projection row per execution,
+ * written in the same transaction. Appends made in the same tick share one transaction
+ * (group commit: one sync for many executions' events), each in its own savepoint so
+ * that one fenced-out writer does not undo the others.
+ *
+ * `durability: "process"` (default) survives the process being killed (WAL, synchronous
+ * NORMAL); `"power"` syncs every commit to disk (synchronous FULL).
+ */
+
+import type BetterSqlite3 from "better-sqlite3";
+import {
+  type CreateResult,
+  checkSeqs,
+  decodeCursor,
+  type ExecutionStore,
+  encodeCursor,
+  FINAL_STATUSES,
+  finishedAtOf,
+  type JournalEvent,
+  type Lease,
+  LeaseLostError,
+  type NewRun,
+  type RunPatch,
+  type RunQuery,
+  type RunRecord,
+  type RunStatus,
+} from "./execution-store.js";
+
+export interface SqliteStoreOptions {
+  /** @default "process" */
+  durability?: "process" | "power";
+}
+
+/** The schema's migrations, in order; `PRAGMA user_version` counts those applied. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE runs (
+     execution_id TEXT PRIMARY KEY,
+     workflow TEXT NOT NULL,
+     version TEXT NOT NULL,
+     definition_hash TEXT NOT NULL,
+     status TEXT NOT NULL,
+     idempotency_key TEXT UNIQUE,
+     parent_id TEXT,
+     metadata TEXT NOT NULL,
+     owner TEXT,
+     lease_until INTEGER,
+     epoch INTEGER NOT NULL,
+     last_seq INTEGER NOT NULL,
+     started_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     finished_at INTEGER
+   );
+   CREATE INDEX runs_by_start ON runs (started_at DESC, execution_id DESC);
+   CREATE INDEX runs_by_status ON runs (status, started_at DESC);
+   CREATE INDEX runs_claimable ON runs (lease_until) WHERE status IN ('running', 'stopping', 'compensating');
+   CREATE INDEX runs_finished ON runs (finished_at) WHERE finished_at IS NOT NULL;
+   CREATE TABLE events (
+     execution_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     type TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     data TEXT NOT NULL,
+     PRIMARY KEY (execution_id, seq)
+   ) WITHOUT ROWID;`,
+];
+
+interface RunRow {
+  execution_id: string;
+  workflow: string;
+  version: string;
+  definition_hash: string;
+  status: string;
+  idempotency_key: string | null;
+  parent_id: string | null;
+  metadata: string;
+  owner: string | null;
+  lease_until: number | null;
+  epoch: number;
+  last_seq: number;
+  started_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+const recordOf = (row: RunRow): RunRecord => ({
+  executionId: row.execution_id,
+  workflow: row.workflow,
+  version: row.version,
+  definitionHash: row.definition_hash,
+  status: row.status as RunStatus,
+  idempotencyKey: row.idempotency_key ?? undefined,
+  parentId: row.parent_id ?? undefined,
+  metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+  owner: row.owner ?? undefined,
+  leaseUntil: row.lease_until ?? undefined,
+  epoch: row.epoch,
+  lastSeq: row.last_seq,
+  startedAt: row.started_at,
+  updatedAt: row.updated_at,
+  finishedAt: row.finished_at ?? undefined,
+});
+
+interface PendingAppend {
+  readonly lease: Lease;
+  readonly events: readonly JournalEvent[];
+  readonly patch: RunPatch;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Open (creating and migrating if needed) a SQLite execution store.
+ *
+ * @example
+ * const store = await sqliteStore("runs.db");
+ */
+export async function sqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<ExecutionStore> {
+  const { default: Database } = (await import("better-sqlite3")) as { default: typeof BetterSqlite3 };
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.pragma(`synchronous = ${options.durability === "power" ? "FULL" : "NORMAL"}`);
+  db.pragma("busy_timeout = 5000");
+  migrate(db);
+
+  const q = {
+    run: db.prepare<[string], RunRow>("SELECT * FROM runs WHERE execution_id = ?"),
+    byKey: db.prepare<[string], RunRow>("SELECT * FROM runs WHERE idempotency_key = ?"),
+    insertRun: db.prepare(
+      `INSERT INTO runs (execution_id, workflow, version, definition_hash, status, idempotency_key, parent_id,
+         metadata, owner, lease_until, epoch, last_seq, started_at, updated_at, finished_at)
+       VALUES (@executionId, @workflow, @version, @definitionHash, 'running', @idempotencyKey, @parentId,
+         @metadata, @owner, @until, 1, @lastSeq, @startedAt, @startedAt, NULL)`,
+    ),
+    insertEvent: db.prepare("INSERT INTO events (execution_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)"),
+    patch: db.prepare(
+      `UPDATE runs SET last_seq = @lastSeq, status = COALESCE(@status, status),
+         finished_at = COALESCE(@finishedAt, finished_at), updated_at = @updatedAt
+       WHERE execution_id = @executionId`,
+    ),
+    renew: db.prepare("UPDATE runs SET lease_until = ? WHERE execution_id = ?"),
+    claimable: db.prepare<[number, number], RunRow>(
+      `SELECT * FROM runs WHERE status IN ('running', 'stopping', 'compensating')
+         AND (lease_until IS NULL OR lease_until < ?)
+       ORDER BY started_at, execution_id LIMIT ?`,
+    ),
+    claimableOne: db.prepare<[string, number], RunRow>(
+      `SELECT * FROM runs WHERE execution_id = ? AND status IN ('running', 'stopping', 'compensating')
+         AND (lease_until IS NULL OR lease_until < ?)`,
+    ),
+    take: db.prepare("UPDATE runs SET owner = ?, lease_until = ?, epoch = epoch + 1 WHERE execution_id = ?"),
+    events: db.prepare<[string, number], { seq: number; type: string; at: number; data: string }>(
+      "SELECT seq, type, at, data FROM events WHERE execution_id = ? AND seq >= ? ORDER BY seq",
+    ),
+    prunable: db.prepare<[number], { execution_id: string }>(
+      "SELECT execution_id FROM runs WHERE finished_at IS NOT NULL AND finished_at < ?",
+    ),
+    deleteEvents: db.prepare("DELETE FROM events WHERE execution_id = ?"),
+    deleteRun: db.prepare("DELETE FROM runs WHERE execution_id = ?"),
+  };
+
+  /** The row a lease may write, or why not. */
+  const leased = (lease: Lease): RunRow => {
+    const row = q.run.get(lease.executionId);
+    if (row === undefined) throw new LeaseLostError(lease.executionId, "no such execution");
+    if (row.epoch !== lease.epoch) {
+      throw new LeaseLostError(lease.executionId, `epoch ${lease.epoch} was superseded by ${row.epoch}`);
+    }
+    if (FINAL_STATUSES.has(row.status as RunStatus)) throw new LeaseLostError(lease.executionId, "it is finished");
+    return row;
+  };
+
+  const appendOne = db.transaction((op: PendingAppend) => {
+    const row = leased(op.lease);
+    checkSeqs(op.lease.executionId, row.last_seq, op.events);
+    for (const e of op.events) q.insertEvent.run(op.lease.executionId, e.seq, e.type, e.at, JSON.stringify(e.data));
+    q.patch.run({
+      executionId: op.lease.executionId,
+      lastSeq: row.last_seq + op.events.length,
+      status: op.patch.status ?? null,
+      finishedAt: finishedAtOf(op.patch) ?? null,
+      updatedAt: op.patch.updatedAt,
+    });
+  });
+
+  // Group commit: the appends of one tick, one transaction; each in its own savepoint.
+  let pending: PendingAppend[] = [];
+  const flush = db.transaction((batch: readonly PendingAppend[]) => {
+    const outcomes: (unknown | undefined)[] = [];
+    for (const op of batch) {
+      try {
+        appendOne(op);
+        outcomes.push(undefined);
+      } catch (error) {
+        outcomes.push(error ?? new Error("append failed"));
+      }
+    }
+    return outcomes;
+  });
+  const flushPending = () => {
+    const batch = pending;
+    pending = [];
+    let outcomes: (unknown | undefined)[];
+    try {
+      outcomes = flush(batch);
+    } catch (error) {
+      for (const op of batch) op.reject(error);
+      return;
+    }
+    batch.forEach((op, i) => {
+      const error = outcomes[i];
+      if (error === undefined) op.resolve();
+      else op.reject(error);
+    });
+  };
+
+  let closed = false;
+  const open = () => {
+    if (closed) throw new Error(`The SQLite store ${path} is closed`);
+  };
+
+  return {
+    async create(run: NewRun, events, lease): Promise<CreateResult> {
+      open();
+      return db.transaction((): CreateResult => {
+        if (run.idempotencyKey !== undefined) {
+          const existing = q.byKey.get(run.idempotencyKey);
+          if (existing !== undefined) return { created: false, run: recordOf(existing) };
+        }
+        checkSeqs(run.executionId, 0, events);
+        q.insertRun.run({
+          executionId: run.executionId,
+          workflow: run.workflow,
+          version: run.version,
+          definitionHash: run.definitionHash,
+          idempotencyKey: run.idempotencyKey ?? null,
+          parentId: run.parentId ?? null,
+          metadata: JSON.stringify(run.metadata ?? {}),
+          owner: lease.owner,
+          until: lease.until,
+          lastSeq: events.length,
+          startedAt: run.startedAt,
+        });
+        for (const e of events) q.insertEvent.run(run.executionId, e.seq, e.type, e.at, JSON.stringify(e.data));
+        return {
+          created: true,
+          lease: { executionId: run.executionId, owner: lease.owner, epoch: 1, until: lease.until },
+        };
+      })();
+    },
+
+    append(lease, events, patch) {
+      open();
+      return new Promise<void>((resolve, reject) => {
+        if (pending.length === 0) setImmediate(flushPending);
+        pending.push({ lease, events, patch, resolve, reject });
+      });
+    },
+
+    async renew(lease, until) {
+      open();
+      return db.transaction(() => {
+        leased(lease);
+        q.renew.run(until, lease.executionId);
+        return { ...lease, until };
+      })();
+    },
+
+    async claim({ owner, now, until, limit, executionId }) {
+      open();
+      return db
+        .transaction(() => {
+          const rows =
+            executionId === undefined
+              ? q.claimable.all(now, limit)
+              : (q.claimableOne.all(executionId, now) as RunRow[]);
+          return rows.map((row): Lease => {
+            q.take.run(owner, until, row.execution_id);
+            return { executionId: row.execution_id, owner, epoch: row.epoch + 1, until };
+          });
+        })
+        .immediate();
+    },
+
+    async get(executionId) {
+      open();
+      const row = q.run.get(executionId);
+      return row === undefined ? undefined : recordOf(row);
+    },
+
+    async events(executionId, fromSeq = 1) {
+      open();
+      return q.events
+        .all(executionId, fromSeq)
+        .map((e) => ({ seq: e.seq, type: e.type, at: e.at, data: JSON.parse(e.data) as unknown }));
+    },
+
+    async list(query: RunQuery = {}) {
+      open();
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (query.status !== undefined) {
+        const statuses = [query.status].flat();
+        where.push(`status IN (${statuses.map(() => "?").join(", ")})`);
+        params.push(...statuses);
+      }
+      if (query.workflow !== undefined) {
+        where.push("workflow = ?");
+        params.push(query.workflow);
+      }
+      if (query.startedAfter !== undefined) {
+        where.push("started_at > ?");
+        params.push(query.startedAfter);
+      }
+      if (query.startedBefore !== undefined) {
+        where.push("started_at < ?");
+        params.push(query.startedBefore);
+      }
+      if (query.cursor !== undefined) {
+        const [startedAt, id] = decodeCursor(query.cursor);
+        where.push("(started_at < ? OR (started_at = ? AND execution_id < ?))");
+        params.push(startedAt, startedAt, id);
+      }
+      const limit = query.limit ?? 50;
+      const sql =
+        `SELECT * FROM runs ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`} ` +
+        "ORDER BY started_at DESC, execution_id DESC LIMIT ?";
+      const rows = db.prepare<(string | number)[], RunRow>(sql).all(...params, limit + 1);
+      const runs = rows.slice(0, limit).map(recordOf);
+      return { runs, cursor: rows.length > limit ? encodeCursor(runs.at(-1)!) : undefined };
+    },
+
+    async prune({ finishedBefore }) {
+      open();
+      return db.transaction(() => {
+        const ids = q.prunable.all(finishedBefore);
+        for (const { execution_id } of ids) {
+          q.deleteEvents.run(execution_id);
+          q.deleteRun.run(execution_id);
+        }
+        return ids.length;
+      })();
+    },
+
+    async close() {
+      if (closed) return;
+      if (pending.length > 0) flushPending();
+      closed = true;
+      db.close();
+    },
+  };
+}
+
+/** Apply the migrations this database lacks, in one transaction. */
+function migrate(db: BetterSqlite3.Database): void {
+  const applied = db.pragma("user_version", { simple: true }) as number;
+  if (applied > MIGRATIONS.length) {
+    throw new Error(`This store's schema is version ${applied}, newer than this library knows (${MIGRATIONS.length})`);
+  }
+  if (applied === MIGRATIONS.length) return;
+  db.transaction(() => {
+    for (let v = applied; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  })();
+}
