@@ -9,6 +9,7 @@
  * step starts before its dependencies succeeded; nothing is compensated twice or
  * without having succeeded, and compensate_all undoes in reverse completion order;
  * every error is a WorkflowError; a cache hit is a value the engine accepted.
+ * `FAULT_RUNS=4000 npx vitest run test/fault-properties.test.ts` searches longer.
  */
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
@@ -317,7 +318,7 @@ describe("fault injection over random DAGs", () => {
           const late = warnings.mock.calls.filter((call) => String(call[1]) === "RubberDuckLateEventWarning");
           expect(late).toEqual([]);
         }),
-        { numRuns: 250 },
+        { numRuns: Number(process.env.FAULT_RUNS ?? 250) },
       );
     } finally {
       warnings.mockRestore();
