@@ -152,8 +152,6 @@ function subWorkflowRunner(
   };
   const runActor = (step: PlannedStep, request: RunRequest<unknown>, parent: AnyActorRef, signal: AttemptSignal) =>
     new Promise<InternalSnapshot>((resolve, reject) => {
-      // Aborted before its run began: there is nothing to stop or roll back.
-      if (signal.aborted) throw signal.reason;
       const sub = step.definition.workflow as AnyWorkflow;
       const actor = createActor(compile(sub), {
         id: `workflow:${step.name}`,
@@ -183,6 +181,9 @@ function subWorkflowRunner(
     });
   return {
     run: async (step, input, signal, parent) => {
+      // Aborted before its run began: there is nothing to stop or roll back. (A rollback
+      // starts even so, like any compensation, and is then cancelled under its policy.)
+      if (signal.aborted) throw signal.reason;
       const snapshot = await runActor(step, requestFor(step, input), parent, signal);
       const result = snapshot.output!;
       if (result.status !== "succeeded") {

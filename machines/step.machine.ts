@@ -235,8 +235,9 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
         const grace = runtime.input.abortGrace;
         if (isNested(runtime)) {
           // A sub-workflow step waits for its run to stop and roll back, however long
-          // the grace: that run is a nested saga, bounded by its own timeouts and grace.
-          // A forced abort hurries it in turn (its in-flight steps settle at once).
+          // the grace: that run is a nested saga, whose stop takes what its own grace and
+          // compensations take. A forced abort hurries it in turn (its in-flight steps
+          // settle at once).
           if (runtime.abortReason === undefined) {
             runtime.abortReason = event.reason;
             runtime.controller?.abort(new StepAbortedError(runtime.input.step.name, event.reason));
