@@ -52,6 +52,10 @@ export class AttemptContext implements StepContext {
     return this.#scope.workflow;
   }
 
+  get idempotencyKey(): string {
+    return `${this.#scope.executionId}:${this.step}`;
+  }
+
   get version(): string {
     return this.#scope.version;
   }
@@ -82,8 +86,8 @@ export class AttemptContext implements StepContext {
 
   /** A plain view for logs and inspection (getters are not own properties). */
   toJSON(): Record<string, unknown> {
-    const { executionId, workflow, version, step, attempt, metadata, startedAt, status } = this;
-    return { executionId, workflow, version, step, attempt, metadata, startedAt, status };
+    const { executionId, workflow, version, step, attempt, idempotencyKey, metadata, startedAt, status } = this;
+    return { executionId, workflow, version, step, attempt, idempotencyKey, metadata, startedAt, status };
   }
 }
 

@@ -23,10 +23,12 @@ const types = (events: readonly WorkflowEvent[]) => events.map((e) => (e.step ? 
 describe("onError with a retry budget of its own", () => {
   it("`{ retry: { maxAttempts } }` retries a step that has no retry budget, with that backoff", async () => {
     let attempts = 0;
+    const keys = new Set<string>();
     const wf = workflow("flaky_api").step("call", {
       outputs: ["body"],
       run: (_i, ctx) => {
         attempts = ctx.attempt;
+        keys.add(ctx.idempotencyKey);
         if (ctx.attempt < 5) throw new Error("network error");
         return { body: "ok" };
       },
@@ -39,6 +41,7 @@ describe("onError with a retry budget of its own", () => {
     expect(result.status).toBe("succeeded");
     expect(attempts).toBe(5);
     expect(events.filter((e) => e.type === "step.retrying").map((e) => e.delayMs)).toEqual([100, 200, 400, 800]);
+    expect([...keys]).toEqual([`${run.id}:call`]); // one idempotency key for every attempt
   });
 
   it("fails with every attempt's error once that budget is spent", async () => {
@@ -207,6 +210,7 @@ describe("execution metadata and context", () => {
           expect(Object.isFrozen(ctx.metadata)).toBe(true);
           expect(ctx.startedAt).toBe(0);
           expect(ctx.status).toBe("running");
+          expect(ctx.idempotencyKey).toBe(`${ctx.executionId}:a`);
         },
       })
       .step("sub", { dependsOn: ["a"], workflow: inner });

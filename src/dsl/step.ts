@@ -39,6 +39,12 @@ export interface StepContext<WI = Record<string, unknown>, Steps = Record<string
   readonly step: string;
   /** 1 for the first attempt, 2 for the first retry, … */
   readonly attempt: number;
+  /**
+   * `${executionId}:${step}`: the same on every attempt of this step in this execution
+   * (and, with a durable store, after a resume). Pass it to the services a step calls
+   * (a payment API's idempotency key) so that an attempt run again does not act twice.
+   */
+  readonly idempotencyKey: string;
   /** Aborted when the attempt times out or the workflow stops (failure elsewhere, timeout, cancel). */
   readonly signal: AbortSignal;
   /** The workflow's input, frozen. */

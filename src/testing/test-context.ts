@@ -74,6 +74,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
     version: options.version ?? "1.0.0",
     step: options.step ?? "step",
     attempt: options.attempt ?? 1,
+    idempotencyKey: `${options.executionId ?? "test-execution"}:${options.step ?? "step"}`,
     signal: controller.signal,
     workflowInput: Object.freeze({ ...(options.workflowInput ?? {}) }),
     results,
