@@ -38,6 +38,12 @@ function slowSchema(ms: number, accept = true): StandardSchemaV1<{ n?: number }>
   };
 }
 
+/** Hold the thread for `ms` of real time (synchronous, CPU-bound code). */
+const block = (ms: number) => {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {}
+};
+
 const terminal = (events: readonly WorkflowEvent[]) =>
   events.filter((e) => e.path === undefined && e.type.startsWith("workflow.") && e.type !== "workflow.started");
 
@@ -475,10 +481,6 @@ describe("found in review", () => {
 
   it("only a step whose own code held the thread past its timeout is timed out by it", async () => {
     vi.useRealTimers();
-    const block = (ms: number) => {
-      const end = Date.now() + ms;
-      while (Date.now() < end) {}
-    };
     let undos = 0;
     const wf = workflow("bystander", { onError: "continue" })
       .step("quick", {
@@ -515,10 +517,6 @@ describe("found in review", () => {
 
   it("a sub run that succeeds after its step's timeout counts, and is rolled back with the rest", async () => {
     vi.useRealTimers();
-    const block = (ms: number) => {
-      const end = Date.now() + ms;
-      while (Date.now() < end) {}
-    };
     let undos = 0;
     const inner = workflow("slow_inner").step("s", {
       outputs: ["y"],
