@@ -3,7 +3,8 @@
 # TypeScript (skipLibCheck off), ESM and require(), on the oldest and the newest xstate
 # the package supports. Checks that the app's one xstate is the library's, that
 # importing the library installs neither tsx nor esbuild, that source maps carry their
-# sources, and that the README's embedding scenario typechecks and runs.
+# sources, that the README's embedding scenario typechecks and runs, and that the installed
+# `rubberduck` command runs a .js module and says in one sentence that .ts needs tsx.
 #
 #   bash test/package/consume.sh            # from the repository root
 set -euo pipefail
@@ -27,6 +28,16 @@ for xstate in "$oldest" "$newest"; do
     && npm install --silent --no-audit --no-fund "$tarball" "xstate@$xstate" "typescript@$typescript" "@types/node@20" > /dev/null)
   (cd "$app" && npx tsc -p tsconfig.json) || { echo "consumer (xstate $xstate): typecheck FAILED"; exit 1; }
   (cd "$app" && node dist/esm.js && node dist/cjs.cjs) || { echo "consumer (xstate $xstate): run FAILED"; exit 1; }
+  # The installed command: a .js module runs; a .ts one, without tsx, is one sentence and exit 2.
+  (cd "$app" && [ "$(npx rubberduck run flow.js 2> /dev/null)" = "greeting: hi" ]) \
+    || { echo "consumer (xstate $xstate): rubberduck run flow.js FAILED"; exit 1; }
+  set +e
+  (cd "$app" && cp flow.js flow.ts && npx rubberduck run flow.ts > /dev/null 2> tsx.err)
+  code=$?
+  set -e
+  if [ "$code" != "2" ] || ! grep -q "needs tsx" "$app/tsx.err"; then
+    echo "consumer (xstate $xstate): loading .ts without tsx should say so and exit 2 (got $code)"; exit 1
+  fi
   copies=$(cd "$app" && find node_modules -name package.json -path '*/xstate/package.json' -not -path '*/node_modules/*/node_modules/*/*' | wc -l)
   [ "$copies" = "1" ] || { echo "consumer (xstate $xstate): $copies copies of xstate"; exit 1; }
   for unwanted in tsx esbuild; do
@@ -36,5 +47,5 @@ for xstate in "$oldest" "$newest"; do
     const map = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     if (!map.sourcesContent || map.sourcesContent.some((s) => typeof s !== "string")) process.exit(1);
   ' "$app/node_modules/@rubberduck/workflows/dist/src/index.js.map" || { echo "consumer: source maps lack their sources"; exit 1; }
-  echo "consumer (xstate $xstate, typescript $typescript): strict typecheck, ESM and require() ok"
+  echo "consumer (xstate $xstate, typescript $typescript): strict typecheck, ESM, require() and the command ok"
 done
