@@ -11,7 +11,9 @@
  * Every implementation passes the same conformance suite (test/store/conformance.ts).
  */
 
-export { LeaseLostError } from "../errors.js";
+import { LeaseLostError } from "../errors.js";
+
+export { LeaseLostError };
 
 /** One journaled fact of an execution. `data` is JSON. */
 export interface JournalEvent {
@@ -149,6 +151,22 @@ export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set(["succeeded", "fai
 export function finishedAtOf(patch: RunPatch): number | undefined {
   if (patch.finishedAt !== undefined) return patch.finishedAt;
   return patch.status !== undefined && FINAL_STATUSES.has(patch.status) ? patch.updatedAt : undefined;
+}
+
+/**
+ * Why a lease may not write an execution whose row says `current` (undefined: it may).
+ * One rule for every store: the row exists, has the lease's epoch, and is not finished.
+ */
+export function fenced(
+  lease: Lease,
+  current: { epoch: number; status: string } | undefined,
+): LeaseLostError | undefined {
+  if (current === undefined) return new LeaseLostError(lease.executionId, "no such execution");
+  if (current.epoch !== lease.epoch) {
+    return new LeaseLostError(lease.executionId, `epoch ${lease.epoch} was superseded by ${current.epoch}`);
+  }
+  if (FINAL_STATUSES.has(current.status as RunStatus)) return new LeaseLostError(lease.executionId, "it is finished");
+  return undefined;
 }
 
 /** Journal events must follow `lastSeq` one by one. */

@@ -11,10 +11,10 @@ import {
   type ExecutionStore,
   encodeCursor,
   FINAL_STATUSES,
+  fenced,
   finishedAtOf,
   type JournalEvent,
   type Lease,
-  LeaseLostError,
   type NewRun,
   type RunPage,
   type RunPatch,
@@ -39,12 +39,9 @@ export function memoryStore(): ExecutionStore {
 
   const leased = (lease: Lease): Row => {
     const row = rows.get(lease.executionId);
-    if (row === undefined) throw new LeaseLostError(lease.executionId, "no such execution");
-    if (row.run.epoch !== lease.epoch) {
-      throw new LeaseLostError(lease.executionId, `epoch ${lease.epoch} was superseded by ${row.run.epoch}`);
-    }
-    if (FINAL_STATUSES.has(row.run.status)) throw new LeaseLostError(lease.executionId, "it is finished");
-    return row;
+    const refused = fenced(lease, row?.run);
+    if (refused !== undefined) throw refused;
+    return row!;
   };
 
   return {

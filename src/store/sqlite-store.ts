@@ -16,11 +16,10 @@ import {
   decodeCursor,
   type ExecutionStore,
   encodeCursor,
-  FINAL_STATUSES,
+  fenced,
   finishedAtOf,
   type JournalEvent,
   type Lease,
-  LeaseLostError,
   type NewRun,
   type RunPatch,
   type RunQuery,
@@ -163,12 +162,9 @@ export async function sqliteStore(path: string, options: SqliteStoreOptions = {}
   /** The row a lease may write, or why not. */
   const leased = (lease: Lease): RunRow => {
     const row = q.run.get(lease.executionId);
-    if (row === undefined) throw new LeaseLostError(lease.executionId, "no such execution");
-    if (row.epoch !== lease.epoch) {
-      throw new LeaseLostError(lease.executionId, `epoch ${lease.epoch} was superseded by ${row.epoch}`);
-    }
-    if (FINAL_STATUSES.has(row.status as RunStatus)) throw new LeaseLostError(lease.executionId, "it is finished");
-    return row;
+    const refused = fenced(lease, row);
+    if (refused !== undefined) throw refused;
+    return row!;
   };
 
   const appendOne = db.transaction((op: PendingAppend) => {
