@@ -10,14 +10,16 @@ import { type ActorRefFrom, type AnyActorRef, createActor } from "xstate";
 import { type CacheAccess, forgetCache } from "../src/cache/step-cache.js";
 import type { AnyWorkflow } from "../src/dsl/workflow.js";
 import { SubWorkflowError, type WorkflowError, WorkflowInputError } from "../src/errors.js";
-import type { WorkflowEvent, WorkflowEventFields } from "../src/events.js";
+import type { WorkflowEvent } from "../src/events.js";
+import { plan as planWorkflow } from "../src/planner/plan.js";
 import type { PlannedStep, WorkflowPlan } from "../src/planner/types.js";
+import type { RunEvent, TimedRunEvent } from "../src/policy/run-event.js";
 import { RunLedger } from "../src/policy/run-ledger.js";
 import { warnAdapter } from "../src/util/warn-adapter.js";
 import { validate } from "../src/validation/standard-schema.js";
 import type { ExecutionScope } from "./attempt-context.js";
 import type { AttemptSignal } from "./attempt-signal.js";
-import { RunRequest, type RunRequestOptions } from "./run-request.js";
+import { type RunJournal, RunRequest, type RunRequestOptions } from "./run-request.js";
 import type { stepLogic } from "./step.machine.js";
 import type { SubWorkflowRunner } from "./step-work.js";
 import type { WorkflowActorSnapshot, WorkflowLogic } from "./workflow-logic.js";
@@ -35,25 +37,57 @@ export interface WorkflowMachineContext {
   readonly scope: ExecutionScope;
   /** Where events go; undefined: XState's `emit`. */
   readonly sink: Pick<RunRequestOptions, "onEvent" | "listening"> | undefined;
+  /** Where events are journaled; undefined: nowhere (in memory only). */
+  readonly journal: RunJournal | undefined;
+  /** The workflow input as the caller gave it (on `workflow.started`). */
+  readonly input: unknown;
   /** The step actors in flight (and the one compensating), by step index. */
   readonly live: Map<number, StepActorRef>;
+  /** Step actors created while the journal was not yet durable: they start when it is. */
+  deferred: StepActorRef[] | undefined;
+  /** A journal to rebuild the run from, until it is folded in. */
+  history: readonly TimedRunEvent[] | undefined;
+  /** A rebuilt run: the journaled events of its sub-workflow steps' unfinished runs, to resume, by step. */
+  subHistory: Map<number, TimedRunEvent[]> | undefined;
+  /** A rebuilt run: the journaled events of all its sub-workflow steps' runs (a rollback rebuilds from them). */
+  rebuiltSubs: Map<number, TimedRunEvent[]> | undefined;
 }
 
 export function createContext(plan: WorkflowPlan, raw: unknown, compile: Compile): WorkflowMachineContext {
   const request = raw instanceof RunRequest ? raw : new RunRequest(raw);
   const options = request.options;
   const rollback = rollbackOf(request);
+  const history = options.history !== undefined && options.history.length > 0 ? options.history : undefined;
+  const started = history?.[0];
+  const input = started === undefined ? request.input : started.input;
+  const now = options.now ?? Date.now;
   const ledger =
-    rollback?.ledger ?? new RunLedger(plan, options.executionId ?? nanoid(), EMPTY, options.now ?? Date.now);
+    rollback?.ledger ?? new RunLedger(plan, options.executionId ?? nanoid(), EMPTY, now, started?.at ?? now());
   if (rollback !== undefined) ledger.reopenForRollback(rollback.cause);
   else {
     guardInput(plan, ledger, () => {
-      if (options.metadata !== undefined) ledger.metadata = metadataOf(options.metadata);
-      acceptInput(plan, ledger, request.input);
+      const metadata = started === undefined ? options.metadata : started.metadata;
+      if (metadata !== undefined) ledger.metadata = metadataOf(metadata);
+      acceptInput(plan, ledger, input);
     });
   }
   const sink = options.onEvent === undefined ? undefined : { onEvent: options.onEvent, listening: options.listening };
-  const context: WorkflowMachineContext = { ledger, scope: undefined as never, sink, live: new Map() };
+  const context: WorkflowMachineContext = {
+    ledger,
+    scope: undefined as never,
+    sink,
+    journal: options.journal,
+    input,
+    live: new Map(),
+    deferred: undefined,
+    history,
+    subHistory: undefined,
+    rebuiltSubs: undefined,
+  };
+  if (history !== undefined) {
+    ledger.recovered = true;
+    if (!ledger.validating && ledger.halt === undefined) replayHistory(context);
+  }
   const store = options.cache;
   const cache: CacheAccess | undefined =
     store === undefined
@@ -95,14 +129,56 @@ const listening = (sink: NonNullable<WorkflowMachineContext["sink"]>) =>
   sink.listening === undefined || sink.listening();
 
 /**
- * Deliver an event to the run's sink, built only if someone listens. Nothing goes out
- * after the terminal event: a late report there is an engine bug, said in a warning.
+ * Apply an event to the run state, journal it, and deliver it to the run's sink (built
+ * only if someone listens or a journal records it). Nothing goes out after the terminal
+ * event: a late report there is an engine bug, said in a warning.
  */
-export function deliver(context: WorkflowMachineContext, fields: WorkflowEventFields): void {
-  const { sink, ledger } = context;
-  if (ledger.closed) lateEvent(ledger, fields.type);
-  else if (sink !== undefined && listening(sink)) sink.onEvent!(ledger.event(fields));
-  else ledger.skipEvent();
+export function deliver(context: WorkflowMachineContext, fields: RunEvent): void {
+  const { sink, ledger, journal } = context;
+  if (ledger.closed) {
+    lateEvent(ledger, fields.type);
+    return;
+  }
+  ledger.apply(fields, ledger.now());
+  const wanted = sink !== undefined && listening(sink);
+  if (!wanted && journal === undefined) return;
+  const event = ledger.event(fields);
+  journal?.append(event, fields);
+  if (wanted) sink.onEvent!(event);
+}
+
+/**
+ * Fold the journal of a rebuilt run into its state (once its input is settled), and
+ * rebuild the runs of its sub-workflow steps from their forwarded events.
+ */
+export function replayHistory(context: WorkflowMachineContext): void {
+  const { history, ledger } = context;
+  if (history === undefined) return;
+  context.history = undefined;
+  ledger.subHistory = new Map();
+  for (const event of history) ledger.apply(event, event.at);
+  const subs = ledger.subHistory;
+  ledger.subHistory = undefined;
+  context.subHistory = subs;
+  context.rebuiltSubs = new Map(subs);
+}
+
+/**
+ * Start a step actor once the journal says everything so far is durable (one wait,
+ * however many actors are created in the meantime).
+ */
+export function deferStart(context: WorkflowMachineContext, self: AnyActorRef, actor: StepActorRef): void {
+  if (context.deferred !== undefined) {
+    context.deferred.push(actor);
+    return;
+  }
+  context.deferred = [actor];
+  context.journal!.whenDurable(() => {
+    const actors = context.deferred ?? [];
+    context.deferred = undefined;
+    if (self.getSnapshot().status !== "active") return;
+    for (const a of actors) if (a.getSnapshot().status === "active") a.start();
+  });
 }
 
 function lateEvent(ledger: RunLedger, type: string): void {
@@ -125,14 +201,18 @@ function subWorkflowRunner(
 ): SubWorkflowRunner {
   const requestFor = (step: PlannedStep, input: unknown) => {
     const { ledger, sink } = context;
+    const journal = context.journal === undefined ? undefined : forwardingJournal(context, context.journal, step.name);
     const forward =
-      sink === undefined
+      sink === undefined || journal !== undefined
         ? undefined
         : (event: WorkflowEvent) => {
             if (ledger.closed) lateEvent(ledger, event.type);
             else if (listening(sink)) sink.onEvent!(ledger.forwarded(event, step.name));
             else ledger.skipEvent();
           };
+    // A rebuilt run's sub-workflow step resumes the sub run it had started.
+    const history = context.subHistory?.get(step.index);
+    context.subHistory?.delete(step.index);
     const outer = options.instrument;
     return new RunRequest<unknown>(input, {
       executionId: `${ledger.executionId}/${step.name}`,
@@ -142,6 +222,8 @@ function subWorkflowRunner(
       metadata: ledger.metadata,
       onEvent: forward,
       listening: sink?.listening,
+      journal,
+      history: history !== undefined && !endsRun(history) ? history : undefined,
       // The sub-workflow's step code runs in the outer execution's context, under its path.
       instrument:
         outer === undefined
@@ -193,11 +275,59 @@ function subWorkflowRunner(
     },
     rollback: async (step, handle, cause, signal, parent) => {
       const request = requestFor(step, undefined);
-      rollbacks.set(request, { ledger: handle as RunLedger, cause });
+      const ledger = (handle as RunLedger | undefined) ?? rebuiltSubRun(context, step);
+      if (ledger === undefined) return { compensated: [], failed: [], kept: [] };
+      rollbacks.set(request, { ledger, cause });
       const snapshot = await runActor(step, request, parent, signal);
       return snapshot.output!.compensation;
     },
   };
+}
+
+/**
+ * The journal of a sub-workflow's run: its events are re-stamped into the outer
+ * execution (its seq, its path) and journaled there, and durable when the outer
+ * journal is.
+ */
+function forwardingJournal(context: WorkflowMachineContext, outer: RunJournal, step: string): RunJournal {
+  const { ledger, sink } = context;
+  return {
+    append: (event, fields) => {
+      if (ledger.closed) {
+        lateEvent(ledger, event.type);
+        return;
+      }
+      const forwarded = ledger.forwarded(event, step);
+      outer.append(forwarded, fields);
+      if (sink !== undefined && listening(sink)) sink.onEvent!(forwarded);
+    },
+    get pending() {
+      return outer.pending;
+    },
+    whenDurable: (callback) => outer.whenDurable(callback),
+  };
+}
+
+const FINAL_TYPES = new Set(["workflow.succeeded", "workflow.failed", "workflow.cancelled", "workflow.timed_out"]);
+const endsRun = (events: readonly TimedRunEvent[]) =>
+  events.some((e) => e.path === undefined && FINAL_TYPES.has(e.type));
+
+/**
+ * A rebuilt run's succeeded sub-workflow step: its sub run's state, folded from the
+ * events it journaled up to its end, to roll it back with.
+ */
+function rebuiltSubRun(context: WorkflowMachineContext, step: PlannedStep): RunLedger | undefined {
+  const events = context.rebuiltSubs?.get(step.index);
+  const first = events?.[0];
+  if (events === undefined || first === undefined) return undefined;
+  const sub = planWorkflow(step.definition.workflow as AnyWorkflow);
+  const { ledger: outer } = context;
+  const ledger = new RunLedger(sub, `${outer.executionId}/${step.name}`, EMPTY, () => outer.now(), first.at);
+  if (first.metadata !== undefined) ledger.metadata = metadataOf(first.metadata);
+  acceptInput(sub, ledger, first.input);
+  const end = events.findIndex((e) => e.path === undefined && FINAL_TYPES.has(e.type));
+  for (const event of end === -1 ? events : events.slice(0, end + 1)) ledger.apply(event, event.at);
+  return ledger;
 }
 
 /** The caller's metadata, copied (own enumerable properties) and deeply frozen. */

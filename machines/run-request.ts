@@ -5,6 +5,7 @@
 
 import type { CacheStore } from "../src/cache/store.js";
 import type { WorkflowEvent } from "../src/events.js";
+import type { RunEvent, TimedRunEvent } from "../src/policy/run-event.js";
 import type { Instrument } from "../src/telemetry/telemetry.js";
 
 /**
@@ -36,6 +37,26 @@ export interface RunRequestOptions {
    * frozen, in `ctx.metadata`, on `workflow.started` and in the result.
    */
   metadata?: Readonly<Record<string, unknown>>;
+  /**
+   * Where the execution's events are journaled. With one, a step (or a compensation)
+   * starts only once every event before it is durable.
+   */
+  journal?: RunJournal;
+  /** Rebuild the execution from these journaled events (oldest first) and resume it. */
+  history?: readonly TimedRunEvent[];
+}
+
+/**
+ * The journal of one execution, as the workflow actor sees it (the engine backs it with
+ * an ExecutionStore).
+ */
+export interface RunJournal {
+  /** Record an event (its public form, and the fields it was built from). */
+  append(event: WorkflowEvent, fields: RunEvent): void;
+  /** Some appended events are not durable yet. */
+  readonly pending: boolean;
+  /** Call back once every event appended so far is durable (never, if the journal failed). */
+  whenDurable(callback: () => void): void;
 }
 
 /**

@@ -72,6 +72,14 @@ export interface StepActorInput {
   readonly sub?: unknown;
   /** How long an aborted attempt may still settle, in ms (the workflow's `abortGrace`). */
   readonly abortGrace: number;
+  /**
+   * The number of the first attempt this actor runs (a run rebuilt from its journal goes
+   * on counting). It is announced by the parent's event, unless the actor waits `delay`
+   * first. @default 1
+   */
+  readonly attempt?: number;
+  /** Run mode: wait this long (a journaled retry's remaining backoff) before the first attempt. */
+  readonly delay?: number;
 }
 
 /**
@@ -100,7 +108,7 @@ export type StepState =
  * stepStates.running.SETTLED; // ["succeeded", "retrying", "failed", "cancelled"]
  */
 export const stepStates = {
-  idle: { START: ["running", "compensating"], ABORT: ["cancelled", "compensation_failed"] },
+  idle: { START: ["running", "retrying", "compensating"], ABORT: ["cancelled", "compensation_failed"] },
   running: {
     SETTLED: ["succeeded", "retrying", "failed", "cancelled"],
     TIMEOUT: ["running", "retrying", "failed", "cancelled"],
@@ -144,7 +152,9 @@ class Runtime {
     readonly input: StepActorInput,
     /** The actor system's clock: timers go straight to it, cleared when the actor finishes. */
     readonly clock: Clock,
-  ) {}
+  ) {
+    this.attempt = (input.attempt ?? 1) - 1;
+  }
 
   toJSON(): undefined {
     return undefined;
@@ -192,6 +202,11 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
     switch (event.type) {
       case "START":
         if (state.value !== "idle") return state;
+        if (runtime.input.delay !== undefined && runtime.input.mode === "run") {
+          const attempt = runtime.attempt;
+          scope.defer(() => later(runtime, scope, "other", { type: "BACKOFF", attempt }, runtime.input.delay!));
+          return snapshot("retrying", runtime, "active", undefined);
+        }
         scope.defer(() => begin(runtime, scope));
         return snapshot(runtime.input.mode === "compensate" ? "compensating" : "running", runtime, "active", undefined);
       case "SETTLED":
@@ -297,7 +312,7 @@ function begin(runtime: Runtime, scope: Scope): void {
   const controller = new AttemptSignal();
   runtime.controller = controller;
   runtime.pending = true;
-  if (attempt > 1 || input.mode === "compensate") {
+  if (attempt > (input.attempt ?? 1) || input.delay !== undefined) {
     const type = input.mode === "compensate" ? "STEP.COMPENSATING" : "STEP.STARTED";
     toParent(scope, { type, index: input.step.index, attempt });
   }

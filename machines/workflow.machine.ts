@@ -38,6 +38,7 @@ import { type AnyActorRef, createActor, type EventObject, fromCallback, setup, s
 import type { AnyWorkflow, InputOf, ResultOf } from "../src/dsl/workflow.js";
 import {
   SnapshotRestoreError,
+  StepAbortedError,
   WorkflowCancelledError,
   type WorkflowError,
   WorkflowTimeoutError,
@@ -46,7 +47,15 @@ import { plan as planWorkflow } from "../src/planner/plan.js";
 import type { WorkflowPlan } from "../src/planner/types.js";
 import type { WorkflowResult } from "../src/result.js";
 import type { CancelEvent, SettledReport, StepDoneEvent, StepReport } from "./protocol.js";
-import { createContext, deliver, forgetCached, settleInput, type WorkflowMachineContext } from "./run-context.js";
+import {
+  createContext,
+  deferStart,
+  deliver,
+  forgetCached,
+  replayHistory,
+  settleInput,
+  type WorkflowMachineContext,
+} from "./run-context.js";
 import { type StepActorInput, stepLogic } from "./step.machine.js";
 import type { WorkflowLogic } from "./workflow-logic.js";
 
@@ -58,13 +67,33 @@ export type WorkflowMachineEvent = StepReport | StepDoneEvent | CancelEvent | Ti
 const TIMEOUT_ID = "workflow-timeout";
 
 function compile(plan: WorkflowPlan) {
-  /** Create and start the step actor of step i (to run it, or to compensate it). */
-  const startStep = (context: WorkflowMachineContext, self: AnyActorRef, i: number, mode: StepActorInput["mode"]) => {
+  /**
+   * Create and start the step actor of step i (to run it, or to compensate it), from
+   * attempt `attempt` (announced by the caller's event unless it waits `delay` first, a
+   * journaled retry). With a journal, the actor starts once every event so far is
+   * durable: a step never runs on a completion (or a rollback decision) a crash could lose.
+   */
+  const startStep = (
+    context: WorkflowMachineContext,
+    self: AnyActorRef,
+    i: number,
+    mode: StepActorInput["mode"],
+    attempt = 1,
+    delay?: number,
+  ) => {
     const { ledger } = context;
     const step = plan.steps[i]!;
     const input: StepActorInput =
       mode === "run"
-        ? { mode, step, input: ledger.inputOf(i), scope: context.scope, abortGrace: plan.abortGrace }
+        ? {
+            mode,
+            step,
+            input: ledger.inputOf(i),
+            scope: context.scope,
+            abortGrace: plan.abortGrace,
+            attempt,
+            delay,
+          }
         : {
             mode,
             step,
@@ -74,6 +103,8 @@ function compile(plan: WorkflowPlan) {
             output: ledger.outputs[i],
             cause: ledger.error!,
             sub: ledger.subRuns[i],
+            attempt,
+            delay,
           };
     const actor = createActor(stepLogic, {
       id: `${mode === "run" ? "step" : "compensate"}:${step.name}`,
@@ -82,20 +113,49 @@ function compile(plan: WorkflowPlan) {
       input,
     });
     context.live.set(i, actor);
-    actor.start();
+    const journal = context.journal;
+    if (journal === undefined || !journal.pending) actor.start();
+    else deferStart(context, self, actor);
   };
 
-  /** Start the steps the ledger says may start now, each announced by its step.started. */
+  /** Start the steps the run state says may start now, each by its step.started. */
   const startReady = (context: WorkflowMachineContext, self: AnyActorRef): void => {
-    for (const i of context.ledger.take()) {
-      deliver(context, { type: "step.started", step: plan.steps[i]!.name, attempt: 1 });
+    const { ledger } = context;
+    for (let i = ledger.nextStartable(); i !== undefined; i = ledger.nextStartable()) {
+      deliver(context, { type: "step.started", step: plan.steps[i]!.name, attempt: 1, index: i });
       startStep(context, self, i, "run");
     }
   };
 
   const compensateNext = (context: WorkflowMachineContext, self: AnyActorRef): void => {
-    const i = context.ledger.nextRollback();
-    if (i !== undefined) startStep(context, self, i, "compensate");
+    const i = context.ledger.rollbackHead();
+    if (i === undefined) return;
+    deliver(context, { type: "step.compensating", step: plan.steps[i]!.name, attempt: 1, index: i });
+    startStep(context, self, i, "compensate");
+  };
+
+  /**
+   * A rebuilt run: the steps in flight when it stopped run again with their next attempt
+   * (a pending retry waits for its journaled deadline) — unless the run was stopping:
+   * they are cancelled, and the rollback goes on.
+   */
+  const resumeInFlight = (context: WorkflowMachineContext, self: AnyActorRef): void => {
+    const { ledger } = context;
+    if (!ledger.recovered) return;
+    ledger.recovered = false;
+    for (const i of [...ledger.inFlight]) {
+      const step = plan.steps[i]!.name;
+      const attempt = ledger.attemptsOf(i) + 1;
+      if (ledger.halt !== undefined) {
+        const error = new StepAbortedError(step, "the run was stopping when its engine stopped");
+        deliver(context, { type: "step.cancelled", step, attempt: attempt - 1, error, index: i });
+      } else if (ledger.status[i] === "retrying") {
+        startStep(context, self, i, "run", attempt, Math.max(0, ledger.retryAt(i) - ledger.now()));
+      } else {
+        deliver(context, { type: "step.started", step, attempt, index: i });
+        startStep(context, self, i, "run", attempt);
+      }
+    }
   };
 
   /** Abort every live step actor (in flight, or compensating); `force`: settle them now. */
@@ -125,46 +185,49 @@ function compile(plan: WorkflowPlan) {
     context.live.delete(i);
     switch (report.type) {
       case "STEP.SUCCEEDED":
-        ledger.succeeded(i, report.output, report.cached, report.cacheKey, report.sub);
-        if (report.cached) deliver(context, { type: "step.cached", step, attempt });
-        deliver(context, { type: "step.succeeded", step, attempt, durationMs: ledger.durationOf(i) });
+        if (report.cached) deliver(context, { type: "step.cached", step, attempt, index: i });
+        ledger.subRuns[i] = report.sub;
+        deliver(context, {
+          type: "step.succeeded",
+          step,
+          attempt,
+          output: report.output,
+          cacheKey: report.cacheKey,
+          index: i,
+        });
         break;
       case "STEP.FAILED": {
         const wasHalted = ledger.halt !== undefined;
-        const skipped = ledger.failed(i, report.error, report.decision);
-        deliver(context, { type: "step.failed", step, attempt, error: report.error, durationMs: ledger.durationOf(i) });
-        for (const s of skipped) deliver(context, { type: "step.skipped", step: plan.steps[s]!.name });
+        const { error, decision } = report;
+        deliver(context, { type: "step.failed", step, attempt, error, decision, index: i });
+        for (const s of ledger.skipped) deliver(context, { type: "step.skipped", step: plan.steps[s]!.name, index: s });
         if (!wasHalted && ledger.halt !== undefined) abortLive(context, `step \`${step}\` failed`, false);
         break;
       }
       case "STEP.DEGRADED":
-        ledger.degradedStep(i, report.error, report.fallback);
         deliver(context, {
           type: "step.degraded",
           step,
           attempt,
           error: report.error,
-          durationMs: ledger.durationOf(i),
+          output: report.fallback,
+          index: i,
         });
         break;
       case "STEP.CANCELLED":
-        ledger.cancelled(i, report.error);
-        deliver(context, { type: "step.cancelled", step, attempt, error: report.error });
+        deliver(context, { type: "step.cancelled", step, attempt, error: report.error, index: i });
         break;
       case "STEP.COMPENSATED":
         if (report.kept !== undefined) {
-          ledger.keptStep(i, report.kept);
-          deliver(context, { type: "step.kept", step, attempt, reason: report.kept });
+          deliver(context, { type: "step.kept", step, attempt, reason: report.kept, index: i });
         } else {
-          ledger.compensatedStep(i);
+          deliver(context, { type: "step.compensated", step, attempt, index: i });
           forgetCached(context, i);
-          deliver(context, { type: "step.compensated", step, attempt });
         }
         compensateNext(context, self);
         return;
       case "STEP.COMPENSATION_FAILED":
-        ledger.compensationFailedStep(i, report.error);
-        deliver(context, { type: "step.compensation_failed", step, attempt, error: report.error });
+        deliver(context, { type: "step.compensation_failed", step, attempt, error: report.error, index: i });
         compensateNext(context, self);
         return;
     }
@@ -191,9 +254,13 @@ function compile(plan: WorkflowPlan) {
       superviseSteps: spawnChild("supervisor", { id: "supervisor", input: ({ context }) => context.live }),
       begin: ({ context, self }) => {
         const { ledger } = context;
-        deliver(context, { type: "workflow.started", metadata: ledger.metadata });
+        if (!ledger.recovered) {
+          deliver(context, { type: "workflow.started", metadata: ledger.metadata, input: context.input });
+        }
         if (plan.timeout !== undefined && ledger.halt === undefined) {
-          self.system.scheduler.schedule(self, self, { type: "WORKFLOW.TIMEOUT" }, plan.timeout, TIMEOUT_ID);
+          // A rebuilt run keeps its original deadline.
+          const left = Math.max(0, ledger.startedAt + plan.timeout - ledger.now());
+          self.system.scheduler.schedule(self, self, { type: "WORKFLOW.TIMEOUT" }, left, TIMEOUT_ID);
         }
         const verdict = ledger.pendingInput;
         if (verdict !== undefined) {
@@ -205,6 +272,7 @@ function compile(plan: WorkflowPlan) {
           );
           return;
         }
+        resumeInFlight(context, self);
         startReady(context, self);
       },
       /** An asynchronous input schema answered: start, or fail before any step ran. */
@@ -214,23 +282,26 @@ function compile(plan: WorkflowPlan) {
         ledger.pendingInput = undefined;
         if (event.type === "INPUT.VALIDATED") settleInput(plan, ledger, event.value);
         else if (event.type === "INPUT.INVALID") ledger.reject(event.error);
+        if (ledger.halt === undefined) replayHistory(context);
+        resumeInFlight(context, self);
         startReady(context, self);
       },
       onStarted: ({ context, event }) => {
         const { index, attempt } = event as Extract<StepReport, { type: "STEP.STARTED" }>;
-        context.ledger.attemptStarted(index, attempt);
-        deliver(context, { type: "step.started", step: plan.steps[index]!.name, attempt });
+        deliver(context, { type: "step.started", step: plan.steps[index]!.name, attempt, index });
       },
       onRetrying: ({ context, event }) => {
         const { index, attempt, delayMs, error } = event as Extract<StepReport, { type: "STEP.RETRYING" }>;
-        context.ledger.retrying(index);
-        deliver(context, { type: "step.retrying", step: plan.steps[index]!.name, attempt, delayMs, error });
+        deliver(context, { type: "step.retrying", step: plan.steps[index]!.name, attempt, delayMs, error, index });
       },
       onSettled: ({ context, event, self }) => settle(context, self, (event as StepDoneEvent).output),
       /** CANCEL or the timeout while running: stop like a failure; in-flight steps get their grace. */
       interrupt: ({ context, event }) => {
         const { outcome, reason, error } = interruption(event as CancelEvent | TimeoutEvent);
-        context.ledger.interrupt(outcome, error);
+        if (context.ledger.halt === undefined) {
+          deliver(context, { type: "workflow.interrupted", status: outcome, error, reason: error.message });
+        }
+        context.ledger.pendingInput = undefined;
         abortLive(context, reason, false);
       },
       /** CANCEL or the timeout while stopping: stop waiting, settle in-flight steps as cancelled now. */
@@ -239,23 +310,26 @@ function compile(plan: WorkflowPlan) {
       abortCompensation: ({ context, event }) =>
         abortLive(context, interruption(event as CancelEvent | TimeoutEvent).reason, false),
       beginRollback: ({ context, self }) => {
-        context.ledger.planRollback();
-        compensateNext(context, self);
+        const { ledger } = context;
+        ledger.planRollback();
+        const current = ledger.compensating;
+        if (current === undefined) {
+          compensateNext(context, self);
+          return;
+        }
+        // A rebuilt run stopped in the middle of this compensation: it runs again.
+        const attempt = ledger.compensationAttemptsOf(current) + 1;
+        deliver(context, { type: "step.compensating", step: plan.steps[current]!.name, attempt, index: current });
+        startStep(context, self, current, "compensate", attempt);
       },
       onCompensating: ({ context, event }) => {
         const { index, attempt } = event as Extract<StepReport, { type: "STEP.COMPENSATING" }>;
-        deliver(context, { type: "step.compensating", step: plan.steps[index]!.name, attempt });
+        deliver(context, { type: "step.compensating", step: plan.steps[index]!.name, attempt, index });
       },
       end: ({ context }) => {
         const { ledger } = context;
-        ledger.finish();
         const status = ledger.outcome;
-        deliver(context, {
-          type: `workflow.${status}`,
-          status,
-          error: ledger.error,
-          durationMs: ledger.finishedAt! - ledger.startedAt,
-        });
+        deliver(context, { type: `workflow.${status}`, status, error: ledger.error });
         ledger.closed = true;
       },
     },

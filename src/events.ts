@@ -24,6 +24,7 @@ export const WorkflowEventType = {
   StepCompensated: "step.compensated",
   StepKept: "step.kept",
   StepCompensationFailed: "step.compensation_failed",
+  WorkflowInterrupted: "workflow.interrupted",
   WorkflowSucceeded: "workflow.succeeded",
   WorkflowFailed: "workflow.failed",
   WorkflowCancelled: "workflow.cancelled",
@@ -61,6 +62,10 @@ export interface WorkflowEvent {
   readonly reason?: string;
   /** `workflow.started`: what the caller attached to the execution. */
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /** `workflow.started`: the workflow input, as the caller gave it. */
+  readonly input?: unknown;
+  /** `step.succeeded`: the step's outputs; `step.degraded`: its fallback outputs, if any. */
+  readonly output?: Readonly<Record<string, unknown>>;
   /**
    * An event of a sub-workflow: the names of the steps that ran it, outermost first
    * (`step` is then the sub-workflow's own step). Undefined for the execution's own events.

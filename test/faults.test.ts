@@ -45,7 +45,13 @@ const block = (ms: number) => {
 };
 
 const terminal = (events: readonly WorkflowEvent[]) =>
-  events.filter((e) => e.path === undefined && e.type.startsWith("workflow.") && e.type !== "workflow.started");
+  events.filter(
+    (e) =>
+      e.path === undefined &&
+      e.type.startsWith("workflow.") &&
+      e.type !== "workflow.started" &&
+      e.type !== "workflow.interrupted",
+  );
 
 describe("an asynchronous input schema", () => {
   const wf = (timeout?: number) =>

@@ -2,16 +2,17 @@
  * The step actor's chart (`stepStates`) is exactly what its transition can do: every
  * state reachable from `idle` is explored under every event (replayed from scratch,
  * since the actor's bookkeeping is mutable), for steps that run and compensate, with
- * and without retries, abort grace and a sub-workflow; each transition that changes
+ * and without retries, abort grace and a sub-workflow, fresh or resumed from a journal
+ * with a retry pending; each transition that changes
  * anything must be in the chart, and each entry of the chart must be reached.
  */
 import { describe, expect, it } from "vitest";
 import { type StepActorEvent, type StepActorInput, type StepSnapshot, stepLogic } from "../machines/step.machine.js";
 import { NonRetryableError, plan, StepError, stepStates, workflow } from "../src/index.js";
 
-type Config = { mode: StepActorInput["mode"]; retries: number; grace: number; nested: boolean };
+type Config = { mode: StepActorInput["mode"]; retries: number; grace: number; nested: boolean; resumed: boolean };
 
-function inputOf({ mode, retries, grace, nested }: Config): StepActorInput {
+function inputOf({ mode, retries, grace, nested, resumed }: Config): StepActorInput {
   const inner = workflow("inner").step("x", { run: () => {} });
   const wf = nested
     ? workflow("chart", { abortGrace: grace }).step("s", { timeout: 100, retry: retries, workflow: inner })
@@ -27,6 +28,8 @@ function inputOf({ mode, retries, grace, nested }: Config): StepActorInput {
     step,
     input: {},
     abortGrace: grace,
+    // Rebuilt from a journal with a retry pending: it waits out the rest of the backoff first.
+    ...(resumed ? { attempt: 2, delay: 5 } : {}),
     output: mode === "compensate" ? {} : undefined,
     cause: mode === "compensate" ? new StepError("s", "boom") : undefined,
     scope: {
@@ -123,7 +126,9 @@ describe("the step actor's chart", () => {
   const configs: Config[] = [];
   for (const mode of ["run", "compensate"] as const)
     for (const retries of [0, 1])
-      for (const grace of [0, 10]) for (const nested of [false, true]) configs.push({ mode, retries, grace, nested });
+      for (const grace of [0, 10])
+        for (const nested of [false, true])
+          for (const resumed of [false, true]) configs.push({ mode, retries, grace, nested, resumed });
   const reached = new Set<string>();
   for (const config of configs) for (const t of explore(config)) reached.add(t);
 

@@ -51,6 +51,21 @@ export class ReadyQueue {
     return top;
   }
 
+  /** Take step out (the top in O(log n); elsewhere, which only a rebuilt run may ask, in O(n)). */
+  remove(step: number): boolean {
+    const heap = this.#heap;
+    if (heap[0] === step) {
+      this.pop();
+      return true;
+    }
+    const at = heap.indexOf(step);
+    if (at === -1) return false;
+    const rest = heap.filter((_, k) => k !== at);
+    heap.length = 0;
+    for (const s of rest) this.push(s);
+    return true;
+  }
+
   clear(): void {
     this.#heap.length = 0;
   }

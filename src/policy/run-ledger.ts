@@ -1,21 +1,25 @@
 /**
- * The bookkeeping of one execution, kept by the workflow actor: which steps are
- * waiting, ready, in flight or settled; outputs; completion order; the error
- * policy's decision; the rollback queue. The actor asks it what to do next and
- * performs it (spawn, stop, abort, emit).
+ * The state of one execution, as a fold over its events: which steps are waiting,
+ * ready, in flight or settled; outputs; completion order; the error policy's
+ * decision; the rollback queue. The only way in is `apply(event)`: the live
+ * workflow actor applies each event it emits, and recovery applies the journaled
+ * ones, so the two cannot disagree. The actor asks it what to do next
+ * (`nextStartable`, `rollbackHead`) and performs it (start, abort, compensate, emit).
  *
  * Every per-event operation is O(1) amortised (O(log n) for the ready heap, plus
  * the settled step's own edges): nothing scans all steps until the result is built.
  */
 
-import type { ErrorPolicy, StepErrorDecision } from "../dsl/options.js";
+import type { ErrorPolicy } from "../dsl/options.js";
 import type { ExecutionPhase, StepResults } from "../dsl/step.js";
 import type { WorkflowError } from "../errors.js";
-import type { WorkflowEvent, WorkflowEventFields } from "../events.js";
+import type { WorkflowEvent } from "../events.js";
 import type { WorkflowPlan } from "../planner/types.js";
 import type { CompensationSummary, StepResult, StepStatus, WorkflowResult, WorkflowStatus } from "../result.js";
 import type { AttemptMetrics, StepMetrics, WorkflowMetrics } from "../telemetry/metrics.js";
+import type { FailureDecision } from "./failure-verdict.js";
 import { ReadyQueue } from "./ready-queue.js";
+import type { RunEvent, TimedRunEvent } from "./run-event.js";
 
 type Outcome = Exclude<WorkflowStatus, "succeeded">;
 
@@ -29,6 +33,7 @@ export interface Halt {
 }
 
 const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({});
+const EMPTY_OUTPUT: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** `ctx.results`: a read-only view of the outputs there are so far (one object per execution). */
 class OutputsView implements StepResults {
@@ -105,6 +110,8 @@ export class RunLedger {
   closed = false;
 
   readonly #now: () => number;
+  /** The time of the event being applied. */
+  #at: number;
   readonly #waiting: Int32Array;
   readonly #ready: ReadyQueue;
   readonly #attempts: Int32Array;
@@ -130,6 +137,14 @@ export class RunLedger {
   #rollback: number[] = [];
   #compensating: number | undefined;
   #rollbackPlanned = false;
+  /** Per step: when its pending retry fires (journaled deadline). */
+  readonly #retryAt: Float64Array;
+  /** Attempts of the compensations that started, by step. */
+  readonly #compensationAttempts = new Map<number, number>();
+  /** While rebuilding from a journal: the forwarded events of each sub-workflow step's latest attempt. */
+  subHistory: Map<number, TimedRunEvent[]> | undefined;
+  /** Rebuilt from a journal: the steps in flight and the rollback in progress resume. */
+  recovered = false;
   /** What the caller attached to the execution, frozen. */
   metadata: Readonly<Record<string, unknown>> = NO_METADATA;
 
@@ -138,13 +153,15 @@ export class RunLedger {
     executionId: string,
     workflowInput: Readonly<Record<string, unknown>>,
     now: () => number,
+    startedAt: number = now(),
   ) {
     const n = plan.steps.length;
     this.plan = plan;
     this.executionId = executionId;
     this.workflowInput = workflowInput;
     this.#now = now;
-    this.startedAt = now();
+    this.startedAt = startedAt;
+    this.#at = startedAt;
     this.status = new Array<StepStatus>(n).fill("pending");
     this.outputs = new Array(n);
     this.#errors = new Array(n);
@@ -158,6 +175,7 @@ export class RunLedger {
     this.#waiting = new Int32Array(n);
     this.#readyAt = new Float64Array(n).fill(Number.NaN);
     this.#attemptLog = new Array(n);
+    this.#retryAt = new Float64Array(n).fill(Number.NaN);
     this.#lastChange = this.startedAt;
     this.#ready = new ReadyQueue(rankOf(plan));
     for (let i = 0; i < n; i++) {
@@ -171,8 +189,111 @@ export class RunLedger {
     this.results = Object.freeze(new OutputsView(plan, this.outputs));
   }
 
-  /** Stamp an event with the execution's identity, a sequence number and the time. */
-  event(fields: WorkflowEventFields): WorkflowEvent {
+  /** The clock of the live run. */
+  now(): number {
+    return this.#now();
+  }
+
+  /** The seq of the last event applied. */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /**
+   * The fold: apply one event of this execution (the live actor's, or a journaled one),
+   * at time `at`. Every change of the run state goes through here.
+   */
+  apply(event: RunEvent, at: number): void {
+    this.#seq++;
+    this.#at = at;
+    if (event.path !== undefined) {
+      this.#collectSub(event, at);
+      return;
+    }
+    switch (event.type) {
+      case "workflow.started":
+        return;
+      case "step.started": {
+        const i = this.#indexOf(event);
+        if (this.status[i] === "pending") this.#start(i);
+        else this.#attemptStarted(i, event.attempt ?? 1);
+        return;
+      }
+      case "step.retrying": {
+        const i = this.#indexOf(event);
+        this.#retrying(i, at + (event.delayMs ?? 0));
+        return;
+      }
+      case "step.cached":
+        this.#cached[this.#indexOf(event)] = 1;
+        return;
+      case "step.succeeded":
+        this.#succeeded(this.#indexOf(event), event.output ?? EMPTY_OUTPUT, event.cacheKey);
+        return;
+      case "step.degraded":
+        this.#degraded(this.#indexOf(event), event.error!, event.output);
+        return;
+      case "step.failed":
+        this.#failed(this.#indexOf(event), event.error!, event.decision);
+        return;
+      case "step.skipped":
+        // Skipped with the failure that caused it (under `continue`).
+        return;
+      case "step.cancelled":
+        this.#cancelled(this.#indexOf(event), event.error!);
+        return;
+      case "step.compensating":
+        this.#compensationStarted(this.#indexOf(event), event.attempt ?? 1);
+        return;
+      case "step.compensated":
+        this.#compensated(this.#indexOf(event));
+        return;
+      case "step.kept":
+        this.#kept(this.#indexOf(event), event.reason ?? "");
+        return;
+      case "step.compensation_failed":
+        this.#compensationFailed(this.#indexOf(event), event.error!);
+        return;
+      case "workflow.interrupted":
+        this.#interrupt(event.status === "timed_out" ? "timed_out" : "cancelled", event.error!);
+        return;
+      case "workflow.succeeded":
+      case "workflow.failed":
+      case "workflow.cancelled":
+      case "workflow.timed_out":
+        this.finishedAt ??= at;
+        return;
+      default:
+        // step.cache_bypassed and other notices change nothing.
+        return;
+    }
+  }
+
+  #indexOf(event: RunEvent): number {
+    if (event.index !== undefined) return event.index;
+    const i = this.plan.indexOf.get(event.step ?? "");
+    if (i === undefined) throw new RangeError(`Workflow \`${this.plan.workflow}\` has no step \`${event.step}\``);
+    return i;
+  }
+
+  /** Rebuilding: keep a sub-workflow's events (its latest attempt's) to rebuild its run with. */
+  #collectSub(event: RunEvent, at: number): void {
+    const history = this.subHistory;
+    if (history === undefined) return;
+    const i = this.plan.indexOf.get(event.path![0]!);
+    if (i === undefined) return;
+    const rest = event.path!.slice(1);
+    let list = history.get(i);
+    // A new sub run (a retry after the last one ended) replaces the one before.
+    if (list === undefined || (rest.length === 0 && event.type === "workflow.started")) history.set(i, (list = []));
+    list.push({ ...event, path: rest.length === 0 ? undefined : rest, at });
+  }
+
+  /**
+   * Stamp the event just applied with the execution's identity, its seq and time. Settling
+   * events get the step's (or the workflow's) duration from the fold.
+   */
+  event(fields: RunEvent): WorkflowEvent {
     // One fixed shape for every event (absent fields are undefined): object spread
     // over varying shapes is megamorphic, and this runs several times per step.
     return {
@@ -180,18 +301,36 @@ export class RunLedger {
       executionId: this.executionId,
       workflow: this.plan.workflow,
       version: this.plan.version,
-      seq: ++this.#seq,
-      timestamp: this.#now(),
+      seq: this.#seq,
+      timestamp: this.#at,
       step: fields.step,
       attempt: fields.attempt,
       error: fields.error,
       delayMs: fields.delayMs,
-      durationMs: fields.durationMs,
+      durationMs: fields.durationMs ?? this.#durationFor(fields),
       status: fields.status,
       reason: fields.reason,
       metadata: fields.metadata,
+      input: fields.input,
+      output: fields.output,
       path: undefined,
     };
+  }
+
+  #durationFor(fields: RunEvent): number | undefined {
+    switch (fields.type) {
+      case "step.succeeded":
+      case "step.failed":
+      case "step.degraded":
+        return this.durationOf(this.#indexOf(fields));
+      case "workflow.succeeded":
+      case "workflow.failed":
+      case "workflow.cancelled":
+      case "workflow.timed_out":
+        return this.finishedAt === undefined ? undefined : this.finishedAt - this.startedAt;
+      default:
+        return undefined;
+    }
   }
 
   /**
@@ -207,7 +346,7 @@ export class RunLedger {
     };
   }
 
-  /** An event nobody wants: keep the sequence numbers as if it had been emitted. */
+  /** A sub-workflow's event nobody wants: keep the sequence numbers as if it had been emitted. */
   skipEvent(): void {
     this.#seq++;
   }
@@ -218,31 +357,28 @@ export class RunLedger {
   }
 
   /**
-   * Take ready steps while the parallel limit allows, highest priority first. A step
-   * with `parallel: false` starts only when nothing is in flight, and nothing starts
-   * beside it.
+   * The ready step that may start now (its `step.started` starts it), highest priority
+   * first, while the parallel limit allows. A step with `parallel: false` starts only
+   * when nothing is in flight, and nothing starts beside it.
    */
-  take(): readonly number[] {
-    if (this.halt !== undefined || this.#ready.size === 0) return NONE;
-    const started: number[] = [];
-    const ready = this.#ready;
-    const limit = this.plan.parallelLimit;
-    const now = this.#now();
-    while (ready.size > 0 && !this.#exclusive) {
-      const next = ready.peek()!;
-      const alone = !this.plan.steps[next]!.definition.parallel;
-      if (alone ? this.inFlight.size > 0 : this.inFlight.size >= limit) break;
-      ready.pop();
-      this.#exclusive = alone;
-      this.#accountInFlight(now);
-      this.inFlight.add(next);
-      if (this.inFlight.size > this.#maxInFlight) this.#maxInFlight = this.inFlight.size;
-      this.status[next] = "running";
-      this.#attempts[next] = 1;
-      this.#started[next] = now;
-      started.push(next);
-    }
-    return started;
+  nextStartable(): number | undefined {
+    if (this.halt !== undefined || this.#exclusive) return undefined;
+    const next = this.#ready.peek();
+    if (next === undefined) return undefined;
+    const alone = !this.plan.steps[next]!.definition.parallel;
+    return (alone ? this.inFlight.size > 0 : this.inFlight.size >= this.plan.parallelLimit) ? undefined : next;
+  }
+
+  #start(i: number): void {
+    if (!this.#ready.remove(i)) throw new RangeError(`Step ${this.plan.steps[i]!.name} started without being ready`);
+    const at = this.#at;
+    this.#exclusive = !this.plan.steps[i]!.definition.parallel;
+    this.#accountInFlight(at);
+    this.inFlight.add(i);
+    if (this.inFlight.size > this.#maxInFlight) this.#maxInFlight = this.inFlight.size;
+    this.status[i] = "running";
+    this.#attempts[i] = 1;
+    this.#started[i] = at;
   }
 
   /** The frozen input object of step `i`, from the workflow input and earlier outputs. */
@@ -254,31 +390,35 @@ export class RunLedger {
     return Object.freeze(input);
   }
 
-  attemptStarted(i: number, attempt: number): void {
+  #attemptStarted(i: number, attempt: number): void {
     this.#attempts[i] = attempt;
-    this.#attemptLog[i]?.push(this.#now());
-    if (this.status[i] === "retrying") this.status[i] = "running";
+    if (this.status[i] === "running") {
+      // An attempt resumed after a crash: the one before it ended, unrecorded, now.
+      const log = (this.#attemptLog[i] ??= [this.#started[i]!]);
+      if (log.length % 2 === 1) log.push(this.#at);
+    }
+    this.#attemptLog[i]?.push(this.#at);
+    this.status[i] = "running";
+    this.#retryAt[i] = Number.NaN;
   }
 
-  retrying(i: number): void {
+  #retrying(i: number, deadline: number): void {
     const log = (this.#attemptLog[i] ??= [this.#started[i]!]);
-    log.push(this.#now());
+    log.push(this.#at);
     this.status[i] = "retrying";
+    this.#retryAt[i] = deadline;
+  }
+
+  /** When the pending retry of step i fires (its journaled deadline), or NaN. */
+  retryAt(i: number): number {
+    return this.#retryAt[i]!;
   }
 
   /** Step i succeeded (or its outputs came from the cache): release its dependents (unless the run is halting). */
-  succeeded(
-    i: number,
-    output: Readonly<Record<string, unknown>>,
-    cached = false,
-    cacheKey?: string,
-    sub?: unknown,
-  ): void {
+  #succeeded(i: number, output: Readonly<Record<string, unknown>>, cacheKey: string | undefined): void {
     this.#settle(i, "succeeded");
     this.outputs[i] = output;
-    if (cached) this.#cached[i] = 1;
     this.cacheKeys[i] = cacheKey;
-    this.subRuns[i] = sub;
     this.completed.push(i);
     if (this.halt === undefined) this.#release(i);
   }
@@ -290,7 +430,7 @@ export class RunLedger {
       this.#waiting[d] = waiting;
       if (waiting === 0 && this.status[d] === "pending") {
         this.#ready.push(d);
-        this.#readyAt[d] = this.#now();
+        this.#readyAt[d] = this.#at;
       }
     }
   }
@@ -299,7 +439,7 @@ export class RunLedger {
    * Step i failed but may not fail the workflow (optional, or a fallback): its
    * dependents run, reading the fallback outputs (or undefined); nothing to undo.
    */
-  degradedStep(i: number, error: WorkflowError, fallback: Readonly<Record<string, unknown>> | undefined): void {
+  #degraded(i: number, error: WorkflowError, fallback: Readonly<Record<string, unknown>> | undefined): void {
     this.#settle(i, "degraded");
     this.#errors[i] = error;
     this.outputs[i] = fallback;
@@ -308,23 +448,27 @@ export class RunLedger {
   }
 
   /**
-   * Step i failed. Under `continue` its transitive dependents are skipped (returned);
-   * any other policy halts the run. Only the first halt counts.
+   * Step i failed. Under `continue` its transitive dependents are skipped (in
+   * `skipped`); any other policy halts the run. Only the first halt counts.
    */
-  failed(i: number, error: WorkflowError, decision: Exclude<StepErrorDecision, "retry"> | undefined): number[] {
+  #failed(i: number, error: WorkflowError, decision: FailureDecision | undefined): void {
     this.#settle(i, "failed");
     this.#errors[i] = error;
     this.failures.push(error);
-    if (this.halt !== undefined) return [];
+    this.skipped = NONE;
+    if (this.halt !== undefined) return;
     const policy: ErrorPolicy = decision === "compensate" ? "compensate_all" : (decision ?? this.plan.onError);
     if (policy !== "continue") {
       this.#stop({ outcome: "failed", policy, error, step: i });
-      return [];
+      return;
     }
-    return this.#skipDependents(i);
+    this.skipped = this.#skipDependents(i);
   }
 
-  cancelled(i: number, error: WorkflowError): void {
+  /** The steps the last `step.failed` skipped (its transitive dependents, under `continue`). */
+  skipped: readonly number[] = NONE;
+
+  #cancelled(i: number, error: WorkflowError): void {
     this.#settle(i, "cancelled");
     this.#errors[i] = error;
   }
@@ -333,7 +477,7 @@ export class RunLedger {
    * Stop scheduling for a cancellation or the workflow timeout. A pending input verdict
    * is abandoned: no step has started, and whatever it answers later changes nothing.
    */
-  interrupt(outcome: "cancelled" | "timed_out", error: WorkflowError): void {
+  #interrupt(outcome: "cancelled" | "timed_out", error: WorkflowError): void {
     this.pendingInput = undefined;
     if (this.halt !== undefined) return;
     const policy = this.plan.onError === "continue" ? "fail_fast" : this.plan.onError;
@@ -383,7 +527,7 @@ export class RunLedger {
    */
   planRollback(): void {
     const halt = this.halt;
-    if (halt === undefined) return;
+    if (halt === undefined || this.#rollbackPlanned) return;
     this.#rollbackPlanned = true;
     const hasCompensate = (i: number) => {
       const { definition } = this.plan.steps[i]!;
@@ -400,12 +544,31 @@ export class RunLedger {
     }
   }
 
-  /** The next step to compensate, or undefined when the rollback is over. */
-  nextRollback(): number | undefined {
-    const next = this.#rollback.shift();
-    if (next !== undefined) this.status[next] = "compensating";
-    this.#compensating = next;
-    return next;
+  /** The next step to compensate (its `step.compensating` starts it), or undefined when none is left. */
+  rollbackHead(): number | undefined {
+    return this.#compensating === undefined ? this.#rollback[0] : undefined;
+  }
+
+  /** The step whose compensation started and has not settled (a rollback resumed after a crash). */
+  get compensating(): number | undefined {
+    return this.#compensating;
+  }
+
+  /** How many attempts the compensation of step i has started. */
+  compensationAttemptsOf(i: number): number {
+    return this.#compensationAttempts.get(i) ?? 0;
+  }
+
+  #compensationStarted(i: number, attempt: number): void {
+    this.planRollback();
+    if (this.#compensating !== i) {
+      const at = this.#rollback.indexOf(i);
+      if (at === -1) throw new RangeError(`Step ${this.plan.steps[i]!.name} is not in the rollback plan`);
+      this.#rollback.splice(at, 1);
+    }
+    this.status[i] = "compensating";
+    this.#compensating = i;
+    this.#compensationAttempts.set(i, attempt);
   }
 
   /** No compensation running and none left to run. */
@@ -413,20 +576,20 @@ export class RunLedger {
     return this.#compensating === undefined && this.#rollback.length === 0;
   }
 
-  compensatedStep(i: number): void {
+  #compensated(i: number): void {
     this.status[i] = "compensated";
     this.#compensating = undefined;
     this.compensated.push(this.plan.steps[i]!.name);
   }
 
   /** Step i's compensation chose to keep its effect (partial compensation). */
-  keptStep(i: number, reason: string): void {
+  #kept(i: number, reason: string): void {
     this.status[i] = "kept";
     this.#compensating = undefined;
     this.kept.push({ step: this.plan.steps[i]!.name, reason });
   }
 
-  compensationFailedStep(i: number, error: WorkflowError): void {
+  #compensationFailed(i: number, error: WorkflowError): void {
     this.status[i] = "compensation_failed";
     this.#compensating = undefined;
     this.#errors[i] = error;
@@ -463,10 +626,6 @@ export class RunLedger {
 
   attemptsOf(i: number): number {
     return this.#attempts[i]!;
-  }
-
-  finish(): void {
-    this.finishedAt ??= this.#now();
   }
 
   /** Build the result. O(steps + outputs): called once, at the end. */
@@ -523,7 +682,7 @@ export class RunLedger {
   }
 
   #settle(i: number, status: StepStatus): void {
-    const now = this.#now();
+    const now = this.#at;
     this.status[i] = status;
     this.#finished[i] = now;
     this.#settledAs[i] = ++this.#settlements;
