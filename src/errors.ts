@@ -31,6 +31,9 @@ export const ErrorCode = {
   VERSION_CONFLICT: "VERSION_CONFLICT",
   SNAPSHOT_NOT_RESTORABLE: "SNAPSHOT_NOT_RESTORABLE",
   LEASE_LOST: "LEASE_LOST",
+  EXECUTION_NOT_FOUND: "EXECUTION_NOT_FOUND",
+  DEFINITION_MISMATCH: "DEFINITION_MISMATCH",
+  JOURNAL_FAILED: "JOURNAL_FAILED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -456,6 +459,76 @@ export class LeaseLostError extends WorkflowError {
   }
 }
 
+/**
+ * `engine.resume(id)` (or `runs.get`) for an execution the store does not hold.
+ *
+ * @example
+ * await engine.resume("nope").catch((e) => e instanceof ExecutionNotFoundError); // true
+ */
+export class ExecutionNotFoundError extends WorkflowError {
+  override readonly name = "ExecutionNotFoundError";
+  readonly executionId: string;
+
+  constructor(executionId: string) {
+    super(ErrorCode.EXECUTION_NOT_FOUND, `The store holds no execution ${executionId}`, false);
+    this.executionId = executionId;
+  }
+}
+
+/**
+ * An execution can resume only on the definition it started with: this engine's
+ * registry lacks that version of the workflow, or has a different definition under it
+ * (its hash differs). The execution stays interrupted, untouched: register the
+ * definition it started on and resume it again.
+ *
+ * @example
+ * try { await engine.resume(id) } catch (e) { if (e instanceof DefinitionMismatchError) console.log(e.expectedHash) }
+ */
+export class DefinitionMismatchError extends WorkflowError {
+  override readonly name = "DefinitionMismatchError";
+  readonly executionId: string;
+  readonly workflow: string;
+  readonly version: string;
+  readonly expectedHash: string;
+  readonly registeredHash: string | undefined;
+
+  constructor(executionId: string, workflow: string, version: string, expectedHash: string, registered?: string) {
+    super(
+      ErrorCode.DEFINITION_MISMATCH,
+      registered === undefined
+        ? `Execution ${executionId} started on \`${workflow}\`@${version}, which this engine has not registered`
+        : `Execution ${executionId} started on a different definition of \`${workflow}\`@${version} ` +
+            `(hash ${expectedHash.slice(0, 12)}, registered ${registered.slice(0, 12)}): ` +
+            "a changed definition needs a new version",
+      false,
+    );
+    this.executionId = executionId;
+    this.workflow = workflow;
+    this.version = version;
+    this.expectedHash = expectedHash;
+    this.registeredHash = registered;
+  }
+}
+
+/**
+ * The journal could not record an execution: a value that is not JSON data (a step's
+ * output, the input, metadata), an event past the size cap, or the store failing. The
+ * execution's copy in this engine stops; what was journaled before stays, and the
+ * execution can be resumed.
+ *
+ * @example
+ * const result = await run.result.catch((e) => (e instanceof JournalError ? e.detail : e));
+ */
+export class JournalError extends WorkflowError {
+  override readonly name = "JournalError";
+  readonly executionId: string;
+
+  constructor(executionId: string, why: string, cause?: unknown) {
+    super(ErrorCode.JOURNAL_FAILED, `Execution ${executionId} could not be journaled: ${why}`, false, { cause });
+    this.executionId = executionId;
+  }
+}
+
 /** `value instanceof asked`, or `value` is the same error class of another copy of the library. */
 function isInstance(asked: object, value: unknown): boolean {
   if (Function.prototype[Symbol.hasInstance].call(asked, value)) return true;
@@ -490,6 +563,9 @@ export function classOfCode(code: unknown): ErrorClass | undefined {
     [ErrorCode.VERSION_CONFLICT, WorkflowVersionConflictError],
     [ErrorCode.SNAPSHOT_NOT_RESTORABLE, SnapshotRestoreError],
     [ErrorCode.LEASE_LOST, LeaseLostError],
+    [ErrorCode.EXECUTION_NOT_FOUND, ExecutionNotFoundError],
+    [ErrorCode.DEFINITION_MISMATCH, DefinitionMismatchError],
+    [ErrorCode.JOURNAL_FAILED, JournalError],
   ]);
   return typeof code === "string" ? classes.get(code) : undefined;
 }

@@ -52,6 +52,7 @@ export type {
 export { isWorkflow, workflow } from "./dsl/workflow.js";
 export type { Clock } from "./engine/clock.js";
 export { systemClock } from "./engine/clock.js";
+export type { RunDetails, Runs } from "./engine/durable.js";
 export type { Engine, EngineOptions, ExecuteOptions, InspectOption } from "./engine/engine.js";
 export { createEngine } from "./engine/engine.js";
 export type { ExecutionStatus, WorkflowRun } from "./engine/execution.js";
@@ -61,8 +62,12 @@ export { deserializeError, serializeError } from "./error-codec.js";
 export type { DefinitionIssue, ValidationIssue } from "./errors.js";
 export {
   CompensationError,
+  DefinitionMismatchError,
   ErrorCode,
+  ExecutionNotFoundError,
   isWorkflowError,
+  JournalError,
+  LeaseLostError,
   NonRetryableError,
   RetriesExhaustedError,
   SnapshotRestoreError,
@@ -93,6 +98,21 @@ export type {
   WorkflowResultBase,
   WorkflowStatus,
 } from "./result.js";
+export type {
+  CreateResult,
+  ExecutionStore,
+  JournalEvent,
+  Lease,
+  NewRun,
+  RunPage,
+  RunPatch,
+  RunQuery,
+  RunRecord,
+  RunStatus,
+} from "./store/execution-store.js";
+export { memoryStore } from "./store/memory-store.js";
+export type { SqliteStoreOptions } from "./store/sqlite-store.js";
+export { sqliteStore } from "./store/sqlite-store.js";
 export type { AttemptMetrics, StepMetrics, WorkflowMetrics } from "./telemetry/metrics.js";
 export type { AttemptInfo, Telemetry } from "./telemetry/telemetry.js";
 export type { TraceEntry, TraceEvent } from "./telemetry/trace.js";

@@ -2,6 +2,7 @@
  * The engine: a registry of workflows, and executions of them as XState actors.
  */
 
+import { createHash } from "node:crypto";
 import { nanoid } from "nanoid";
 import { type Observable, Subject } from "rxjs";
 import type { InspectionEvent, Observer } from "xstate";
@@ -9,12 +10,16 @@ import { toMachine } from "../../machines/workflow.machine.js";
 import { memoryCache } from "../cache/memory.js";
 import type { CacheStore } from "../cache/store.js";
 import type { AnyWorkflow, InputOf, ResultOf } from "../dsl/workflow.js";
+import { LeaseLostError } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
 import type { WorkflowResult } from "../result.js";
+import { type ExecutionStore, FINAL_STATUSES, type RunRecord } from "../store/execution-store.js";
 import type { Instrument, Telemetry } from "../telemetry/telemetry.js";
 import { type Clock, systemClock } from "./clock.js";
-import { type ExecutionStatus, startExecution, type WorkflowRun } from "./execution.js";
+import { Durable, type Runs } from "./durable.js";
+import { createExecution, type Execution, type ExecutionStatus, phaseOf, type WorkflowRun } from "./execution.js";
 import { GuardedObservable, guardInspector, guardInstrument, warnAdapter } from "./guard.js";
+import { defaultOwner } from "./ownership.js";
 import { WorkflowRegistry } from "./registry.js";
 
 /**
@@ -53,6 +58,22 @@ export interface EngineOptions {
    * @default an in-memory LRU of 1,000 entries on the engine's clock
    */
   cache?: CacheStore;
+  /**
+   * Where executions are journaled, to resume them after a crash: `sqliteStore(path)`,
+   * `postgresStore(...)` or `memoryStore()`. Without one, nothing is journaled (and
+   * nothing costs): an execution lives as long as the process.
+   * @example
+   * createEngine({ workflows: [codegen], store: sqliteStore("runs.db") })
+   */
+  store?: ExecutionStore;
+  /** Who holds the leases of this engine's executions. @default `${hostname}:${pid}` */
+  owner?: string;
+  /**
+   * How long a lease lasts without renewal, in ms (renewed every third of it while the
+   * execution runs): how long another engine waits before it may take over the
+   * executions of one that died. @default 30000
+   */
+  leaseMs?: number;
 }
 
 /**
@@ -80,6 +101,15 @@ export interface ExecuteOptions {
    * engine.start("code_analysis", input, { metadata: { requestedBy: "ci", pr: 42 } })
    */
   metadata?: Readonly<Record<string, unknown>>;
+  /**
+   * With a store: a key naming this request (an order id, a webhook delivery id). A start
+   * with a key the store already holds returns a handle on that execution (its result,
+   * its events) instead of starting a second one. The execution id is derived from it
+   * unless `executionId` is given.
+   * @example
+   * engine.start("code_generation_transaction", input, { idempotencyKey: "order-42" })
+   */
+  idempotencyKey?: string;
 }
 
 /**
@@ -108,6 +138,25 @@ export interface Engine {
   start(name: string, input: Record<string, unknown>, options?: ExecuteOptions): WorkflowRun;
   /** Where an execution is (live, or among the last `historyLimit` finished). */
   getStatus(executionId: string): ExecutionStatus | undefined;
+  /**
+   * Resume one interrupted execution from the store's journal (steps with a journaled
+   * completion never run again; the ones in flight run again with their next attempt).
+   * A finished one's handle has its rebuilt result.
+   * @throws {ExecutionNotFoundError} @throws {DefinitionMismatchError} (nothing is touched)
+   * @throws {LeaseLostError} when another live engine holds it
+   */
+  resume(executionId: string): Promise<WorkflowRun>;
+  /** Resume every interrupted execution this engine may claim (lease expired, or its owner gone) and has the definition of. */
+  recover(): Promise<WorkflowRun[]>;
+  /** The executions in the store. */
+  readonly runs: Runs;
+  /**
+   * Stop this engine (a deploy, a shutdown): with a store, every live execution stops
+   * where it is — what it journaled stays, its lease is released so that another engine
+   * (or this one, after a restart) resumes it at once — and its `result` rejects with a
+   * LeaseLostError. Without a store, live executions are cancelled and awaited.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -134,12 +183,38 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const events = new Subject<WorkflowEvent>();
   const live = new Map<string, WorkflowRun>();
   const finished = new Map<string, ExecutionStatus>();
+  const durable =
+    options.store === undefined
+      ? undefined
+      : new Durable({
+          store: options.store,
+          owner: options.owner ?? defaultOwner(),
+          leaseMs: options.leaseMs ?? 30_000,
+          now: clock.now,
+          registry,
+        });
+  const needStore = (): Durable => {
+    if (durable === undefined) {
+      throw new Error("This engine has no store: create it with `store: sqliteStore(path)` (or memoryStore())");
+    }
+    return durable;
+  };
 
-  const start = (target: AnyWorkflow | string, input: unknown, execOptions: ExecuteOptions = {}): WorkflowRun => {
-    const wf = typeof target === "string" ? registry.get(target, execOptions.version) : target;
-    const machine = toMachine(wf);
-    const executionId = execOptions.executionId ?? nanoid();
-    const run = startExecution(machine, input, {
+  /** Create an execution's handle (`history`: rebuild it from its journal). */
+  const launch = (
+    wf: AnyWorkflow,
+    input: unknown,
+    execOptions: ExecuteOptions,
+    executionId: string,
+    journal: (execution: () => Execution) => ReturnType<Durable["journalFor"]> | undefined,
+    history?: Parameters<typeof createExecution>[2]["history"],
+  ): Execution => {
+    let execution: Execution | undefined;
+    const j = journal(() => execution!);
+    const keyed = j !== undefined && history === undefined && execOptions.idempotencyKey !== undefined;
+    // A finished execution's handle only shows its rebuilt result: its actor never starts.
+    const finishedRun = history !== undefined && j === undefined;
+    execution = createExecution(toMachine(wf), input, {
       executionId,
       clock,
       random,
@@ -162,13 +237,129 @@ export function createEngine(options: EngineOptions = {}): Engine {
       },
       listening: () => telemetry.length > 0 || events.observed,
       onEnd: (ended) => {
+        if (j !== undefined) durable!.release(j);
         live.delete(ended.id);
         finished.set(ended.id, ended.status());
         if (finished.size > historyLimit) finished.delete(finished.keys().next().value!);
       },
+      journal: j,
+      history,
+      replay:
+        durable === undefined
+          ? undefined
+          : async (fromSeq) => {
+              // Whatever was emitted before the caller subscribed is in the store once written.
+              await j?.drained().catch(() => {});
+              return durable.replay({ executionId, workflow: wf.name, version: wf.version }, fromSeq);
+            },
+      hold: keyed || finishedRun,
     });
-    live.set(executionId, run);
-    return run;
+    live.set(executionId, execution.run);
+    return execution;
+  };
+
+  const start = (target: AnyWorkflow | string, input: unknown, execOptions: ExecuteOptions = {}): WorkflowRun => {
+    const wf = typeof target === "string" ? registry.get(target, execOptions.version) : target;
+    toMachine(wf); // an invalid definition throws here
+    const key = execOptions.idempotencyKey;
+    if (key !== undefined && (typeof key !== "string" || key.length === 0)) {
+      throw new TypeError(`Expected \`idempotencyKey\` to be a non-empty string, got ${JSON.stringify(key)}`);
+    }
+    const executionId = execOptions.executionId ?? (key === undefined ? nanoid() : keyedId(key));
+    const running = live.get(executionId);
+    if (key !== undefined && running !== undefined) return running;
+    if (durable !== undefined) registry.register(wf); // it resumes on the registered definition
+    const startedAt = clock.now();
+    const execution = launch(wf, input, execOptions, executionId, (self) =>
+      durable?.journalFor(
+        wf,
+        { executionId, idempotencyKey: key, metadata: execOptions.metadata, startedAt },
+        () => phaseOf(self().run),
+        (error) => self().abandon(error),
+      ),
+    );
+    if (durable !== undefined && key !== undefined) {
+      // An idempotent start: run only if the store does not hold the execution yet.
+      durable.store.get(executionId).then(
+        (record) => (record === undefined ? execution.release() : execution.follow(attach(record))),
+        (error: unknown) => execution.abandon(error instanceof Error ? error : new Error(String(error))),
+      );
+    }
+    return execution.run;
+  };
+
+  /** The execution a keyed start found: its result if it finished, else resumed here or awaited. */
+  const attach = async (record: RunRecord): Promise<WorkflowRun | WorkflowResult> => {
+    const d = needStore();
+    for (;;) {
+      if (FINAL_STATUSES.has(record.status)) return d.resultOf(record);
+      try {
+        return await resume(record.executionId);
+      } catch (error) {
+        if (!(error instanceof LeaseLostError)) throw error;
+      }
+      // Another engine runs it: wait for it to finish (or for its lease to lapse).
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      record = await d.record(record.executionId);
+    }
+  };
+
+  const resuming = new Map<string, Promise<WorkflowRun>>();
+  const resume = (executionId: string): Promise<WorkflowRun> => {
+    const running = live.get(executionId);
+    if (running !== undefined) return Promise.resolve(running);
+    let pending = resuming.get(executionId);
+    if (pending === undefined) {
+      pending = resumeFromStore(executionId).finally(() => resuming.delete(executionId));
+      resuming.set(executionId, pending);
+    }
+    return pending;
+  };
+
+  const resumeFromStore = async (executionId: string): Promise<WorkflowRun> => {
+    const d = needStore();
+    const record = await d.record(executionId);
+    const wf = d.definitionOf(record);
+    if (FINAL_STATUSES.has(record.status)) {
+      const execution = launch(wf, undefined, {}, executionId, () => undefined, await d.history(executionId));
+      execution.follow(d.resultOf(record));
+      return execution.run;
+    }
+    const lease = await d.claim(record);
+    if (lease === undefined) {
+      const until = record.leaseUntil === undefined ? "" : ` until ${new Date(record.leaseUntil).toISOString()}`;
+      throw new LeaseLostError(executionId, `it is leased by ${record.owner ?? "another engine"}${until}`);
+    }
+    const history = await d.history(executionId);
+    return launch(
+      wf,
+      undefined,
+      {},
+      executionId,
+      (self) =>
+        d.journalOf(
+          lease,
+          () => phaseOf(self().run),
+          (error) => self().abandon(error),
+        ),
+      history,
+    ).run;
+  };
+
+  const recover = async (): Promise<WorkflowRun[]> => {
+    const d = needStore();
+    const runs: WorkflowRun[] = [];
+    for await (const record of d.claimable()) {
+      try {
+        runs.push(await resume(record.executionId));
+      } catch (error) {
+        // Claimed by another engine in the meantime: theirs now.
+        if (!(error instanceof LeaseLostError)) {
+          warnAdapter("Recovery", `of execution ${record.executionId}`, error, "RubberDuckRecoveryWarning");
+        }
+      }
+    }
+    return runs;
   };
 
   return {
@@ -179,7 +370,28 @@ export function createEngine(options: EngineOptions = {}): Engine {
     execute: (async (target: AnyWorkflow | string, input: unknown, execOptions?: ExecuteOptions) =>
       start(target, input, execOptions).result) as Engine["execute"],
     getStatus: (id) => live.get(id)?.status() ?? finished.get(id),
+    resume,
+    recover,
+    close: async () => {
+      const runs = [...live.values()];
+      if (durable === undefined) {
+        for (const run of runs) run.cancel("the engine is closing");
+        await Promise.allSettled(runs.map((run) => run.result));
+        return;
+      }
+      await durable.close();
+    },
+    runs: durable?.runs() ?? {
+      list: async () => needStore().runs().list(),
+      get: async () => needStore().runs().get(""),
+      prune: async () => needStore().runs().prune({ finishedBefore: 0 }),
+    },
   };
+}
+
+/** The execution id of an idempotency key: the same key, the same execution. */
+function keyedId(key: string): string {
+  return `key-${createHash("sha256").update(key).digest("base64url").slice(0, 24)}`;
 }
 
 /** One wrapper running step code inside every telemetry backend's context. */

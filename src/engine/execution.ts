@@ -2,13 +2,15 @@
  * One execution: a workflow actor plus the handle users hold (`engine.start`).
  */
 
-import { type Observable, Subject } from "rxjs";
+import { Observable, Subject } from "rxjs";
 import { createActor, type InspectionEvent, type Observer } from "xstate";
 import type { InternalSnapshot } from "../../machines/run-context.js";
 import { RunRequest } from "../../machines/run-request.js";
 import type { WorkflowActor, WorkflowActorSnapshot, WorkflowLogic } from "../../machines/workflow-logic.js";
 import type { CacheStore } from "../cache/store.js";
 import type { WorkflowEvent } from "../events.js";
+import type { StoreJournal } from "../journal/store-journal.js";
+import type { TimedRunEvent } from "../policy/run-event.js";
 import type { StepStatus, WorkflowResult, WorkflowStatus } from "../result.js";
 import type { Instrument } from "../telemetry/telemetry.js";
 import type { Clock } from "./clock.js";
@@ -53,6 +55,14 @@ export interface WorkflowRun<Result = WorkflowResult> {
   status(): ExecutionStatus;
   /** Stop the execution: in-flight steps are aborted and the error policy's rollback runs. */
   cancel(reason?: string): void;
+  /**
+   * This execution's events from seq `fromSeq` on: those already journaled (read from the
+   * engine's store), then the live ones, each once. Without a store, only live events.
+   * @example
+   * const run = await engine.resume(id);
+   * run.eventsFrom(1).subscribe((e) => console.log(e.seq, e.type, e.step ?? ""));
+   */
+  eventsFrom(fromSeq: number): Observable<WorkflowEvent>;
   /** The underlying XState actor (for `subscribe`, `getSnapshot`, inspection). */
   readonly actor: WorkflowActor<Result>;
 }
@@ -72,9 +82,32 @@ export interface ExecutionOptions {
   readonly onEvent: (event: WorkflowEvent) => void;
   readonly listening: () => boolean;
   readonly onEnd: (run: WorkflowRun) => void;
+  /** Where the execution is journaled (a durable store). */
+  readonly journal?: StoreJournal;
+  /** Rebuild the execution from its journal and resume it. */
+  readonly history?: readonly TimedRunEvent[];
+  /** Reads journaled events back, for `eventsFrom`. */
+  readonly replay?: (fromSeq: number) => Promise<WorkflowEvent[]>;
+  /** Do not start the actor until `release()` (an idempotent start checks the store first). */
+  readonly hold?: boolean;
+}
+
+/** An execution's handle, and what the engine may still do with it. */
+export interface Execution {
+  readonly run: WorkflowRun;
+  /** Start a held actor. */
+  release(): void;
+  /** Stop this copy: its journal failed (a lost lease); the result rejects with `error`. */
+  abandon(error: Error): void;
+  /** A held start that found the execution already there: follow that one instead. */
+  follow(other: Promise<WorkflowRun | WorkflowResult>): void;
 }
 
 export function startExecution(machine: WorkflowLogic, input: unknown, options: ExecutionOptions): WorkflowRun {
+  return createExecution(machine, input, options).run;
+}
+
+export function createExecution(machine: WorkflowLogic, input: unknown, options: ExecutionOptions): Execution {
   const subject = new Subject<WorkflowEvent>();
   const recorder = options.debug ? traceRecorder(options.clock.now) : undefined;
   const request = new RunRequest(input, {
@@ -90,6 +123,8 @@ export function startExecution(machine: WorkflowLogic, input: unknown, options: 
     cache: options.cache,
     instrument: options.instrument,
     metadata: options.metadata,
+    journal: options.journal,
+    history: options.history,
   });
   const inspect =
     recorder === undefined
@@ -107,12 +142,19 @@ export function startExecution(machine: WorkflowLogic, input: unknown, options: 
   });
 
   let onAbort: (() => void) | undefined;
+  let fail: (error: unknown) => void = () => {};
+  let settle: (result: WorkflowResult | Promise<WorkflowResult>) => void = () => {};
+  const journal = options.journal;
   const result = new Promise<WorkflowResult>((resolve, reject) => {
+    fail = reject;
+    settle = resolve;
     const observer: Observer<WorkflowActorSnapshot> = {
       next: (snapshot) => {
-        if (snapshot.status === "done") {
-          resolve(recorder === undefined ? snapshot.output : { ...snapshot.output, trace: recorder.entries });
-        }
+        if (snapshot.status !== "done") return;
+        const output = recorder === undefined ? snapshot.output : { ...snapshot.output, trace: recorder.entries };
+        // The result is the caller's once its terminal event is durable.
+        if (journal === undefined) resolve(output);
+        else journal.drained().then(() => resolve(output), reject);
       },
       error: (error) => reject(error),
     };
@@ -132,25 +174,93 @@ export function startExecution(machine: WorkflowLogic, input: unknown, options: 
     actor,
     status: () => statusOf(actor.getSnapshot()),
     cancel: (reason = "cancelled") => {
-      if (actor.getSnapshot().status === "active") actor.send({ type: "CANCEL", reason });
+      if (following !== undefined) following.then((other) => other.cancel(reason));
+      else if (actor.getSnapshot().status === "active") actor.send({ type: "CANCEL", reason });
     },
+    eventsFrom: (fromSeq) => replayThenLive(subject, fromSeq, options.replay),
   };
+  let following: Promise<WorkflowRun> | undefined;
 
   const signal = options.signal;
   if (signal !== undefined) {
     onAbort = () => run.cancel(reasonOf(signal));
     signal.addEventListener("abort", onAbort, { once: true });
   }
-  // Start on the next microtask, so that whoever called `start` can subscribe to
-  // `events` first and see `workflow.started`.
-  queueMicrotask(() => {
+  const begin = () => {
     actor.start();
     if (signal?.aborted) run.cancel(reasonOf(signal));
-  });
-  return run;
+  };
+  // Start on the next microtask, so that whoever called `start` can subscribe to
+  // `events` first and see `workflow.started`.
+  if (options.hold !== true) queueMicrotask(begin);
+  return {
+    run,
+    release: begin,
+    abandon: (error) => {
+      fail(error);
+      if (actor.getSnapshot().status === "active") actor.stop();
+    },
+    follow: (other) => {
+      const handle = other.then((o) => ("actor" in o ? o : undefined));
+      following = handle.then((o) => o ?? run);
+      other.then(
+        (o) => {
+          if (!("actor" in o)) {
+            settle(o);
+            return;
+          }
+          o.events.subscribe({ next: (e) => subject.next(e) });
+          settle(o.result);
+        },
+        (error: unknown) => fail(error),
+      );
+    },
+  };
+}
+
+/** Journaled events from `fromSeq`, then live ones (buffered meanwhile), each seq once. */
+function replayThenLive(
+  live: Subject<WorkflowEvent>,
+  fromSeq: number,
+  replay: ((fromSeq: number) => Promise<WorkflowEvent[]>) | undefined,
+): Observable<WorkflowEvent> {
+  if (replay === undefined) return new GuardedObservable(live, "A run.eventsFrom subscriber");
+  return new GuardedObservable(
+    new Observable<WorkflowEvent>((subscriber) => {
+      let last = fromSeq - 1;
+      let buffer: WorkflowEvent[] | undefined = [];
+      const emit = (e: WorkflowEvent) => {
+        if (e.seq <= last) return;
+        last = e.seq;
+        subscriber.next(e);
+      };
+      const subscription = live.subscribe({
+        next: (e) => (buffer === undefined ? emit(e) : buffer.push(e)),
+        complete: () => {
+          if (buffer === undefined) subscriber.complete();
+        },
+      });
+      replay(fromSeq).then(
+        (events) => {
+          for (const e of events) emit(e);
+          const held = buffer ?? [];
+          buffer = undefined;
+          for (const e of held) emit(e);
+          if (live.closed || live.isStopped) subscriber.complete();
+        },
+        (error: unknown) => subscriber.error(error),
+      );
+      return () => subscription.unsubscribe();
+    }),
+    "A run.eventsFrom subscriber",
+  );
 }
 
 const ledgerOf = (snapshot: WorkflowActorSnapshot) => (snapshot as InternalSnapshot).context.ledger;
+
+/** Where an execution is, for its projection row. */
+export const phaseOf = (run: WorkflowRun): "running" | "stopping" | "compensating" =>
+  ledgerOf(run.actor.getSnapshot()).phase;
 
 function statusOf(snapshot: WorkflowActorSnapshot): ExecutionStatus {
   const ledger = ledgerOf(snapshot);

@@ -15,7 +15,12 @@ import { LeaseLostError } from "../errors.js";
 
 export { LeaseLostError };
 
-/** One journaled fact of an execution. `data` is JSON. */
+/**
+ * One journaled fact of an execution. `data` is JSON.
+ *
+ * @example
+ * for (const e of await store.events(id)) console.log(e.seq, e.type, new Date(e.at).toISOString());
+ */
 export interface JournalEvent {
   /** 1, 2, 3… per execution, without gaps. */
   readonly seq: number;
@@ -25,10 +30,21 @@ export interface JournalEvent {
   readonly data: unknown;
 }
 
-/** Where an execution is, as its projection row says. */
+/**
+ * Where an execution is, as its projection row says.
+ *
+ * @example
+ * const unfinished: RunStatus[] = ["running", "stopping", "compensating"];
+ */
 export type RunStatus = "running" | "stopping" | "compensating" | "succeeded" | "failed" | "cancelled" | "timed_out";
 
-/** The projection row of an execution. */
+/**
+ * The projection row of an execution.
+ *
+ * @example
+ * const { runs } = await engine.runs.list({ status: "running" });
+ * for (const r of runs) console.log(r.executionId, r.workflow, r.owner, new Date(r.startedAt));
+ */
 export interface RunRecord {
   readonly executionId: string;
   readonly workflow: string;
@@ -50,7 +66,12 @@ export interface RunRecord {
   readonly finishedAt: number | undefined;
 }
 
-/** What a new execution's projection starts with. */
+/**
+ * What a new execution's projection starts with.
+ *
+ * @example
+ * await store.create({ executionId: "e1", workflow: "codegen", version: "1.0.0", definitionHash, startedAt: Date.now() }, [started], lease);
+ */
 export interface NewRun {
   readonly executionId: string;
   readonly workflow: string;
@@ -62,7 +83,12 @@ export interface NewRun {
   readonly startedAt: number;
 }
 
-/** The right to write an execution's journal, until `until`. */
+/**
+ * The right to write an execution's journal, until `until`.
+ *
+ * @example
+ * const [lease] = await store.claim({ owner: "api-2", now, until: now + 30_000, limit: 1, executionId: id });
+ */
 export interface Lease {
   readonly executionId: string;
   readonly owner: string;
@@ -70,13 +96,24 @@ export interface Lease {
   readonly until: number;
 }
 
-/** How an append changes the projection (status, and when it finished). */
+/**
+ * How an append changes the projection (status, and when it finished).
+ *
+ * @example
+ * await store.append(lease, events, { status: "compensating", updatedAt: Date.now() });
+ */
 export interface RunPatch {
   readonly status?: RunStatus;
   readonly finishedAt?: number;
   readonly updatedAt: number;
 }
 
+/**
+ * A filter of `engine.runs.list` (and `store.list`).
+ *
+ * @example
+ * await engine.runs.list({ status: ["failed", "timed_out"], workflow: "codegen", startedAfter: Date.now() - 86_400_000 });
+ */
 export interface RunQuery {
   readonly status?: RunStatus | readonly RunStatus[];
   readonly workflow?: string;
@@ -88,6 +125,13 @@ export interface RunQuery {
   readonly cursor?: string;
 }
 
+/**
+ * One page of executions.
+ *
+ * @example
+ * let page = await engine.runs.list({ limit: 100 });
+ * while (page.cursor !== undefined) page = await engine.runs.list({ limit: 100, cursor: page.cursor });
+ */
 export interface RunPage {
   /** Newest first. */
   readonly runs: readonly RunRecord[];
@@ -95,6 +139,13 @@ export interface RunPage {
   readonly cursor: string | undefined;
 }
 
+/**
+ * What `store.create` did: created the execution (with its lease), or found one with the same idempotency key.
+ *
+ * @example
+ * const created = await store.create(run, [started], { owner, until });
+ * if (!created.created) console.log("already there:", created.run.executionId);
+ */
 export type CreateResult =
   | { readonly created: true; readonly lease: Lease }
   | { readonly created: false; readonly run: RunRecord };
@@ -126,7 +177,8 @@ export interface ExecutionStore {
   renew(lease: Lease, until: number): Promise<Lease>;
   /**
    * Take unfinished executions whose lease expired before `now` (oldest first, at most
-   * `limit`), each with a new epoch; `executionId` claims that one only.
+   * `limit`), each with a new epoch; `executionId` claims that one only. `from`: also
+   * take it if its lease is still held by this owner (one known to be gone).
    */
   claim(options: {
     readonly owner: string;
@@ -134,6 +186,7 @@ export interface ExecutionStore {
     readonly until: number;
     readonly limit: number;
     readonly executionId?: string;
+    readonly from?: string;
   }): Promise<Lease[]>;
   get(executionId: string): Promise<RunRecord | undefined>;
   /** The journal of an execution from `fromSeq` (default 1), in seq order. */

@@ -96,14 +96,14 @@ export function memoryStore(): ExecutionStore {
       return { ...lease, until };
     },
 
-    async claim({ owner, now, until, limit, executionId }) {
+    async claim({ owner, now, until, limit, executionId, from }) {
       const candidates = [...rows.values()]
         .map((row) => row.run)
         .filter(
           (run) =>
             (executionId === undefined || run.executionId === executionId) &&
             !FINAL_STATUSES.has(run.status) &&
-            (run.leaseUntil === undefined || run.leaseUntil < now),
+            (run.leaseUntil === undefined || run.leaseUntil < now || (from !== undefined && run.owner === from)),
         )
         .sort((a, b) => a.startedAt - b.startedAt || a.executionId.localeCompare(b.executionId))
         .slice(0, limit);

@@ -9,6 +9,7 @@
  * NORMAL); `"power"` syncs every commit to disk (synchronous FULL).
  */
 
+import { createRequire } from "node:module";
 import type BetterSqlite3 from "better-sqlite3";
 import {
   type CreateResult,
@@ -27,6 +28,12 @@ import {
   type RunStatus,
 } from "./execution-store.js";
 
+/**
+ * Options of `sqliteStore`.
+ *
+ * @example
+ * sqliteStore("runs.db", { durability: "power" }) // every commit synced to disk
+ */
 export interface SqliteStoreOptions {
   /** @default "process" */
   durability?: "process" | "power";
@@ -113,10 +120,10 @@ interface PendingAppend {
  * Open (creating and migrating if needed) a SQLite execution store.
  *
  * @example
- * const store = await sqliteStore("runs.db");
+ * const engine = createEngine({ workflows: [codegen], store: sqliteStore("runs.db") });
  */
-export async function sqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<ExecutionStore> {
-  const { default: Database } = (await import("better-sqlite3")) as { default: typeof BetterSqlite3 };
+export function sqliteStore(path: string, options: SqliteStoreOptions = {}): ExecutionStore {
+  const Database = loadDriver();
   const db = new Database(path);
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${options.durability === "power" ? "FULL" : "NORMAL"}`);
@@ -139,14 +146,14 @@ export async function sqliteStore(path: string, options: SqliteStoreOptions = {}
        WHERE execution_id = @executionId`,
     ),
     renew: db.prepare("UPDATE runs SET lease_until = ? WHERE execution_id = ?"),
-    claimable: db.prepare<[number, number], RunRow>(
+    claimable: db.prepare<[number, string | null, number], RunRow>(
       `SELECT * FROM runs WHERE status IN ('running', 'stopping', 'compensating')
-         AND (lease_until IS NULL OR lease_until < ?)
+         AND (lease_until IS NULL OR lease_until < ? OR owner = ?)
        ORDER BY started_at, execution_id LIMIT ?`,
     ),
-    claimableOne: db.prepare<[string, number], RunRow>(
+    claimableOne: db.prepare<[string, number, string | null], RunRow>(
       `SELECT * FROM runs WHERE execution_id = ? AND status IN ('running', 'stopping', 'compensating')
-         AND (lease_until IS NULL OR lease_until < ?)`,
+         AND (lease_until IS NULL OR lease_until < ? OR owner = ?)`,
     ),
     take: db.prepare("UPDATE runs SET owner = ?, lease_until = ?, epoch = epoch + 1 WHERE execution_id = ?"),
     events: db.prepare<[string, number], { seq: number; type: string; at: number; data: string }>(
@@ -263,14 +270,14 @@ export async function sqliteStore(path: string, options: SqliteStoreOptions = {}
       })();
     },
 
-    async claim({ owner, now, until, limit, executionId }) {
+    async claim({ owner, now, until, limit, executionId, from }) {
       open();
       return db
         .transaction(() => {
           const rows =
             executionId === undefined
-              ? q.claimable.all(now, limit)
-              : (q.claimableOne.all(executionId, now) as RunRow[]);
+              ? q.claimable.all(now, from ?? null, limit)
+              : (q.claimableOne.all(executionId, now, from ?? null) as RunRow[]);
           return rows.map((row): Lease => {
             q.take.run(owner, until, row.execution_id);
             return { executionId: row.execution_id, owner, epoch: row.epoch + 1, until };
@@ -346,6 +353,18 @@ export async function sqliteStore(path: string, options: SqliteStoreOptions = {}
       db.close();
     },
   };
+}
+
+/** better-sqlite3, an optional peer dependency: loaded when a SQLite store is opened. */
+function loadDriver(): typeof BetterSqlite3 {
+  try {
+    return createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`sqliteStore needs the better-sqlite3 package (npm install better-sqlite3@12): ${reason}`, {
+      cause: error,
+    });
+  }
 }
 
 /** Apply the migrations this database lacks, in one transaction. */

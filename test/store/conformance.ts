@@ -27,7 +27,7 @@ const ev = (seq: number, type = "step.succeeded", data: unknown = { step: `s${se
   data,
 });
 
-export function storeConformance(name: string, open: () => Promise<ExecutionStore>): void {
+export function storeConformance(name: string, open: () => ExecutionStore | Promise<ExecutionStore>): void {
   describe(`${name} store: the ExecutionStore contract`, () => {
     const withStore = (test: (store: ExecutionStore) => Promise<void>) => async () => {
       const store = await open();
@@ -113,6 +113,18 @@ export function storeConformance(name: string, open: () => Promise<ExecutionStor
         await store.append(taken!, [ev(2)], { updatedAt: 3 });
         expect(await store.renew(taken!, 12_000)).toEqual({ ...taken, until: 12_000 });
         expect(await store.get("e1")).toMatchObject({ owner: "b", epoch: 2, leaseUntil: 12_000, lastSeq: 2 });
+      }),
+    );
+
+    it(
+      "takes over a lease still held by an owner known to be gone, and only that owner's",
+      withStore(async (store) => {
+        await store.create(run("e1"), [ev(1)], { owner: "host:1", until: 5_000 });
+        expect(await store.claim({ owner: "b", now: 1_000, until: 9_000, limit: 10, from: "host:2" })).toEqual([]);
+        const [taken] = await store.claim({ owner: "b", now: 1_000, until: 9_000, limit: 10, from: "host:1" });
+        expect(taken).toEqual({ executionId: "e1", owner: "b", epoch: 2, until: 9_000 });
+        const one = await store.claim({ owner: "c", now: 1_000, until: 9_000, limit: 1, executionId: "e1", from: "b" });
+        expect(one.map((l) => l.epoch)).toEqual([3]);
       }),
     );
 

@@ -1,0 +1,284 @@
+/**
+ * The durable side of an engine: journals for new executions, leases kept alive while
+ * they run, `resume` and `recover` of interrupted executions from the store, and
+ * `engine.runs` (list, get, prune).
+ */
+
+import { createHash } from "node:crypto";
+import type { AnyWorkflow } from "../dsl/workflow.js";
+import { DefinitionMismatchError, ExecutionNotFoundError, type JournalError, LeaseLostError } from "../errors.js";
+import type { WorkflowEvent } from "../events.js";
+import { decodeEvent, toWorkflowEvent } from "../journal/codec.js";
+import { rebuildResult } from "../journal/rebuild.js";
+import { StoreJournal } from "../journal/store-journal.js";
+import { plan } from "../planner/plan.js";
+import type { WorkflowResult } from "../result.js";
+import {
+  type ExecutionStore,
+  FINAL_STATUSES,
+  type Lease,
+  type NewRun,
+  type RunPage,
+  type RunQuery,
+  type RunRecord,
+  type RunStatus,
+} from "../store/execution-store.js";
+import { fingerprint } from "./fingerprint.js";
+import { ownerGone } from "./ownership.js";
+import type { WorkflowRegistry } from "./registry.js";
+
+const hashes = new WeakMap<AnyWorkflow, string>();
+
+/** The hash of a definition (its structure, options and function sources): it resumes only on the same one. */
+export function definitionHash(wf: AnyWorkflow): string {
+  let hash = hashes.get(wf);
+  if (hash === undefined) {
+    hash = createHash("sha256").update(fingerprint(wf)).digest("hex");
+    hashes.set(wf, hash);
+  }
+  return hash;
+}
+
+/**
+ * An execution as `engine.runs.get` returns it: its projection row and its events, in seq order.
+ *
+ * @example
+ * const { run, events, result } = await engine.runs.get(id);
+ * console.log(run.status, events.length, result?.compensation.compensated);
+ */
+export interface RunDetails {
+  readonly run: RunRecord;
+  readonly events: readonly WorkflowEvent[];
+  /** A finished execution's result, rebuilt from its journal (undefined while it runs, or if its definition is not registered). */
+  readonly result: WorkflowResult | undefined;
+}
+
+/**
+ * The executions in the engine's store.
+ *
+ * @example
+ * const { runs, cursor } = await engine.runs.list({ status: "failed", workflow: "codegen", limit: 20 });
+ * const { run, events } = await engine.runs.get(runs[0].executionId);
+ * await engine.runs.prune({ finishedBefore: Date.now() - 7 * 86_400_000 });
+ */
+export interface Runs {
+  /** Newest first; filter by status, workflow and start time; page with `cursor`. */
+  list(query?: RunQuery): Promise<RunPage>;
+  /** @throws {ExecutionNotFoundError} */
+  get(executionId: string): Promise<RunDetails>;
+  /** Delete executions finished before `finishedBefore`, with their journals; how many. */
+  prune(options: { readonly finishedBefore: number }): Promise<number>;
+}
+
+export interface DurableOptions {
+  readonly store: ExecutionStore;
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly now: () => number;
+  readonly registry: WorkflowRegistry;
+}
+
+/** The statuses of executions that did not finish. */
+const UNFINISHED: readonly RunStatus[] = ["running", "stopping", "compensating"];
+
+export class Durable {
+  readonly #options: DurableOptions;
+  /** The journals of executions this engine runs, for lease renewal. */
+  readonly #journals = new Set<StoreJournal>();
+  #renewal: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: DurableOptions) {
+    this.#options = options;
+  }
+
+  get store(): ExecutionStore {
+    return this.#options.store;
+  }
+
+  /** The journal of a new execution (created by its first write). */
+  journalFor(
+    wf: AnyWorkflow,
+    run: Omit<NewRun, "workflow" | "version" | "definitionHash">,
+    phase: () => RunStatus,
+    onFailure: (error: JournalError | LeaseLostError) => void,
+  ): StoreJournal {
+    const { store, owner, leaseMs, now } = this.#options;
+    return this.#track(
+      new StoreJournal({
+        store,
+        create: {
+          run: { ...run, workflow: wf.name, version: wf.version, definitionHash: definitionHash(wf) },
+          owner,
+          leaseMs,
+        },
+        now,
+        phase,
+        onFailure,
+      }),
+    );
+  }
+
+  /** The journal of a claimed execution. */
+  journalOf(
+    lease: Lease,
+    phase: () => RunStatus,
+    onFailure: (error: JournalError | LeaseLostError) => void,
+  ): StoreJournal {
+    const { store, now } = this.#options;
+    return this.#track(new StoreJournal({ store, lease, now, phase, onFailure }));
+  }
+
+  /**
+   * Stop every execution this engine journals: each stops writing once what it
+   * appended is written, its copy stops, and its lease is released.
+   */
+  async close(): Promise<void> {
+    const journals = [...this.#journals];
+    await Promise.allSettled(journals.map((journal) => journal.close()));
+    const { store, now } = this.#options;
+    await Promise.allSettled(
+      journals.map((journal) => (journal.lease === undefined ? undefined : store.renew(journal.lease, now() - 1))),
+    );
+    for (const journal of journals) this.release(journal);
+  }
+
+  /** The execution ended (or this copy stopped): its lease is no longer renewed. */
+  release(journal: StoreJournal): void {
+    this.#journals.delete(journal);
+    if (this.#journals.size === 0 && this.#renewal !== undefined) {
+      clearInterval(this.#renewal);
+      this.#renewal = undefined;
+    }
+  }
+
+  #track(journal: StoreJournal): StoreJournal {
+    this.#journals.add(journal);
+    if (this.#renewal === undefined) {
+      this.#renewal = setInterval(() => this.#renew(), Math.max(10, Math.floor(this.#options.leaseMs / 3)));
+      this.#renewal.unref?.();
+    }
+    return journal;
+  }
+
+  #renew(): void {
+    const { store, leaseMs, now } = this.#options;
+    for (const journal of this.#journals) {
+      const lease = journal.lease;
+      if (lease === undefined || journal.failed) continue;
+      store.renew(lease, now() + leaseMs).then(
+        (renewed) => {
+          if (journal.lease?.epoch === renewed.epoch) journal.lease = renewed;
+        },
+        (error: unknown) => {
+          // Lost (claimed by another engine, or finished meanwhile): a finished one is fine.
+          if (error instanceof LeaseLostError && !error.message.endsWith("it is finished")) journal.lose(error);
+        },
+      );
+    }
+  }
+
+  /** The workflow an execution started on, if this engine has the same definition. */
+  definitionOf(record: RunRecord): AnyWorkflow {
+    const { registry } = this.#options;
+    if (!registry.has(record.workflow, record.version)) {
+      throw new DefinitionMismatchError(record.executionId, record.workflow, record.version, record.definitionHash);
+    }
+    const wf = registry.get(record.workflow, record.version);
+    const hash = definitionHash(wf);
+    if (hash !== record.definitionHash) {
+      throw new DefinitionMismatchError(
+        record.executionId,
+        record.workflow,
+        record.version,
+        record.definitionHash,
+        hash,
+      );
+    }
+    return wf;
+  }
+
+  /**
+   * Claim an execution to resume it: when its lease expired, or its owner is a process
+   * of this host that is gone. Undefined: another owner holds it.
+   */
+  async claim(record: RunRecord): Promise<Lease | undefined> {
+    const { store, owner, leaseMs, now } = this.#options;
+    const t = now();
+    const from = ownerGone(record.owner) ? record.owner : undefined;
+    const [lease] = await store.claim({
+      owner,
+      now: t,
+      until: t + leaseMs,
+      limit: 1,
+      executionId: record.executionId,
+      from,
+    });
+    return lease;
+  }
+
+  async record(executionId: string): Promise<RunRecord> {
+    const record = await this.#options.store.get(executionId);
+    if (record === undefined) throw new ExecutionNotFoundError(executionId);
+    return record;
+  }
+
+  async history(executionId: string) {
+    return (await this.#options.store.events(executionId)).map(decodeEvent);
+  }
+
+  /** Journaled events of an execution as WorkflowEvents, from `fromSeq`. */
+  async replay(record: Pick<RunRecord, "executionId" | "workflow" | "version">, fromSeq: number) {
+    return (await this.#options.store.events(record.executionId, fromSeq)).map((row) => toWorkflowEvent(row, record));
+  }
+
+  /** A finished execution's result, rebuilt from its journal. */
+  async resultOf(record: RunRecord): Promise<WorkflowResult> {
+    return rebuildResult(plan(this.definitionOf(record)), record.executionId, await this.history(record.executionId));
+  }
+
+  /**
+   * Unfinished top-level executions that this engine could claim now (lease expired, or
+   * held by a gone process of this host) and whose definition it has, oldest first.
+   */
+  async *claimable(): AsyncGenerator<RunRecord> {
+    const { store, now } = this.#options;
+    let cursor: string | undefined;
+    const found: RunRecord[] = [];
+    do {
+      const page = await store.list({ status: UNFINISHED, limit: 1_000, cursor });
+      const t = now();
+      for (const record of page.runs) {
+        if (record.parentId !== undefined) continue;
+        const expired = record.leaseUntil === undefined || record.leaseUntil < t || ownerGone(record.owner);
+        if (expired && this.#has(record)) found.push(record);
+      }
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    found.reverse();
+    yield* found;
+  }
+
+  #has(record: RunRecord): boolean {
+    try {
+      this.definitionOf(record);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  runs(): Runs {
+    const store = this.#options.store;
+    return {
+      list: (query) => store.list(query),
+      get: async (executionId) => {
+        const run = await this.record(executionId);
+        const events = await this.replay(run, 1);
+        let result: WorkflowResult | undefined;
+        if (FINAL_STATUSES.has(run.status) && this.#has(run)) result = await this.resultOf(run);
+        return { run, events, result };
+      },
+      prune: (options) => store.prune(options),
+    };
+  }
+}

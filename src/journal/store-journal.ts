@@ -1,0 +1,163 @@
+/**
+ * The journal of one execution on an ExecutionStore: events appended by the workflow
+ * actor are buffered and written in order, one store call at a time (the store groups
+ * the calls of one tick, across executions, into one transaction). The first write
+ * creates the execution (its projection row and `workflow.started` together); every
+ * later one is fenced by the lease. `pending` is true from the first unwritten event
+ * until the store has it: the workflow actor starts no step in the meantime.
+ */
+
+import type { RunRequestOptions } from "../../machines/run-request.js";
+import { JournalError, LeaseLostError } from "../errors.js";
+import type { WorkflowEvent } from "../events.js";
+import type { RunEvent } from "../policy/run-event.js";
+import type { ExecutionStore, JournalEvent, Lease, NewRun, RunStatus } from "../store/execution-store.js";
+import { encodeEvent } from "./codec.js";
+
+type RunJournal = NonNullable<RunRequestOptions["journal"]>;
+
+const FINAL: Readonly<Record<string, RunStatus>> = {
+  "workflow.succeeded": "succeeded",
+  "workflow.failed": "failed",
+  "workflow.cancelled": "cancelled",
+  "workflow.timed_out": "timed_out",
+};
+
+export interface StoreJournalOptions {
+  readonly store: ExecutionStore;
+  /** A new execution: created by the first write. */
+  readonly create?: { readonly run: NewRun; readonly owner: string; readonly leaseMs: number };
+  /** A resumed execution: its lease. */
+  readonly lease?: Lease;
+  readonly now: () => number;
+  /** Where the execution is (running, stopping, compensating), for its projection row. */
+  readonly phase: () => RunStatus;
+  /** The journal cannot write any more (lease lost, store failed): stop this copy. */
+  readonly onFailure: (error: JournalError | LeaseLostError) => void;
+}
+
+export class StoreJournal implements RunJournal {
+  readonly #options: StoreJournalOptions;
+  #lease: Lease | undefined;
+  #buffer: JournalEvent[] = [];
+  #writing = false;
+  #waiters: (() => void)[] = [];
+  #failed: JournalError | LeaseLostError | undefined;
+  #scheduled = false;
+  pending = false;
+
+  constructor(options: StoreJournalOptions) {
+    this.#options = options;
+    this.#lease = options.lease;
+  }
+
+  get lease(): Lease | undefined {
+    return this.#lease;
+  }
+
+  set lease(lease: Lease) {
+    this.#lease = lease;
+  }
+
+  get failed(): boolean {
+    return this.#failed !== undefined;
+  }
+
+  /** The engine closes: write what was appended, then nothing more; this copy stops. */
+  async close(): Promise<void> {
+    await this.drained().catch(() => {});
+    const id = this.#lease?.executionId ?? this.#options.create?.run.executionId ?? "?";
+    if (this.#failed === undefined) this.#fail(new LeaseLostError(id, "its engine was closed"));
+  }
+
+  /** The lease was lost (a renewal was refused): stop writing, and stop this copy. */
+  lose(error: LeaseLostError): void {
+    if (this.#failed === undefined) this.#fail(error);
+  }
+
+  append(event: WorkflowEvent, fields: RunEvent): void {
+    if (this.#failed !== undefined) return;
+    this.#buffer.push(encodeEvent(event, fields));
+    this.pending = true;
+    if (!this.#scheduled && !this.#writing) {
+      this.#scheduled = true;
+      queueMicrotask(() => {
+        this.#scheduled = false;
+        void this.#write();
+      });
+    }
+  }
+
+  whenDurable(callback: () => void): void {
+    if (!this.pending) callback();
+    else if (this.#failed === undefined) this.#waiters.push(callback);
+  }
+
+  /** Resolves once everything appended so far is written; rejects if the journal failed. */
+  drained(): Promise<void> {
+    if (this.#failed !== undefined) return Promise.reject(this.#failed);
+    if (!this.pending) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#waiters.push(resolve);
+      this.#rejecters.push(reject);
+    });
+  }
+
+  #rejecters: ((error: unknown) => void)[] = [];
+
+  async #write(): Promise<void> {
+    if (this.#writing || this.#failed !== undefined) return;
+    this.#writing = true;
+    try {
+      while (this.#buffer.length > 0) {
+        const events = this.#buffer;
+        this.#buffer = [];
+        await this.#commit(events);
+      }
+    } catch (error) {
+      this.#fail(error);
+      return;
+    } finally {
+      this.#writing = false;
+    }
+    this.pending = false;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    this.#rejecters = [];
+    for (const w of waiters) w();
+  }
+
+  async #commit(events: JournalEvent[]): Promise<void> {
+    const { store, now } = this.#options;
+    const last = events.at(-1)!;
+    const status = FINAL[last.type] ?? this.#options.phase();
+    if (this.#lease === undefined) {
+      const create = this.#options.create!;
+      const result = await store.create(create.run, events, {
+        owner: create.owner,
+        until: now() + create.leaseMs,
+      });
+      if (!result.created) {
+        throw new JournalError(create.run.executionId, `the store already holds it (${result.run.executionId})`);
+      }
+      this.#lease = result.lease;
+      if (status !== "running") await store.append(this.#lease, [], { status, updatedAt: last.at });
+      return;
+    }
+    await store.append(this.#lease, events, { status, updatedAt: last.at });
+  }
+
+  #fail(error: unknown): void {
+    const id = this.#lease?.executionId ?? this.#options.create?.run.executionId ?? "?";
+    const failure =
+      error instanceof LeaseLostError || error instanceof JournalError
+        ? error
+        : new JournalError(id, error instanceof Error ? error.message : String(error), error);
+    this.#failed = failure;
+    this.#waiters = [];
+    const rejecters = this.#rejecters;
+    this.#rejecters = [];
+    for (const r of rejecters) r(failure);
+    this.#options.onFailure(failure);
+  }
+}

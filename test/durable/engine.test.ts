@@ -1,0 +1,257 @@
+/**
+ * Durable executions in one process: every event journaled before its effect, the
+ * journal folds back into the same result, and an execution whose engine stopped
+ * (`close`, standing in for a crash here; test/durable/crash.test.ts kills real
+ * processes) resumes on another engine without running a journaled step again.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  createEngine,
+  DefinitionMismatchError,
+  ExecutionNotFoundError,
+  type ExecutionStore,
+  LeaseLostError,
+  memoryStore,
+  sqliteStore,
+  type WorkflowEvent,
+  workflow,
+} from "../../src/index.js";
+import { deferred } from "../helpers.js";
+
+const stores: [string, () => ExecutionStore][] = [
+  ["memory", () => memoryStore()],
+  ["sqlite", () => sqliteStore(join(mkdtempSync(join(tmpdir(), "rubberduck-durable-")), "runs.db"))],
+];
+
+/** A three-step chain whose middle step waits for `gate` (until it is opened). */
+function chain(log: string[], gate: { open: boolean; wait: Promise<void> }, version = "1.0.0") {
+  return workflow("chain", { version, input: z.object({ n: z.number(), fail: z.boolean().default(false) }) })
+    .step("a", {
+      inputs: ["n"],
+      outputs: ["x"],
+      run: ({ n }) => {
+        log.push("a");
+        return { x: n + 1 };
+      },
+      compensate: () => {
+        log.push("undo a");
+      },
+    })
+    .step("b", {
+      inputs: ["x"],
+      outputs: ["y"],
+      run: async ({ x }, ctx) => {
+        log.push(`b#${ctx.attempt} ${ctx.idempotencyKey}`);
+        if (!gate.open) await gate.wait;
+        return { y: x * 10 };
+      },
+      compensate: () => {
+        log.push("undo b");
+      },
+    })
+    .step("c", {
+      inputs: ["y", "fail"],
+      outputs: ["z"],
+      run: ({ y, fail }) => {
+        log.push("c");
+        if (fail) throw new Error("c fails");
+        return { z: y + 1 };
+      },
+    });
+}
+
+const until = async (check: () => boolean | Promise<boolean>) => {
+  for (let i = 0; i < 500 && !(await check()); i++) await new Promise((r) => setTimeout(r, 2));
+};
+
+describe.each(stores)("durable executions on the %s store", (_name, open) => {
+  it("journals every event, in seq order, and folds the journal back into the same result", async () => {
+    const store = open();
+    const log: string[] = [];
+    const wf = chain(log, { open: true, wait: Promise.resolve() });
+    const engine = createEngine({ workflows: [wf], store });
+    const run = engine.start("chain", { n: 1, fail: false }, { metadata: { who: "test" } });
+    const events: WorkflowEvent[] = [];
+    run.events.subscribe((e) => events.push(e));
+    const result = await run.result;
+    expect(result.output).toEqual({ x: 2, y: 20, z: 21 });
+    const details = await engine.runs.get(run.id);
+    expect(details.run).toMatchObject({
+      status: "succeeded",
+      workflow: "chain",
+      version: "1.0.0",
+      lastSeq: events.length,
+    });
+    expect(details.events.map((e) => [e.seq, e.type, e.step])).toEqual(events.map((e) => [e.seq, e.type, e.step]));
+    expect(details.events[0]).toMatchObject({
+      type: "workflow.started",
+      input: { n: 1, fail: false },
+      metadata: { who: "test" },
+    });
+    expect(details.events.find((e) => e.type === "step.succeeded" && e.step === "b")?.output).toEqual({ y: 20 });
+    expect(details.result).toMatchObject({ status: "succeeded", output: result.output, metadata: { who: "test" } });
+    expect(Object.fromEntries(Object.entries(details.result!.steps).map(([k, v]) => [k, v.status]))).toEqual({
+      a: "succeeded",
+      b: "succeeded",
+      c: "succeeded",
+    });
+    await store.close();
+  });
+
+  it("starts a dependent step only once the completion it depends on is journaled", async () => {
+    const store = open();
+    const seen: number[] = [];
+    const wf = workflow("order")
+      .step("a", { outputs: ["x"], run: () => ({ x: 1 }) })
+      .step("b", {
+        inputs: ["x"],
+        outputs: ["y"],
+        run: async (_input, ctx) => {
+          // What the store holds when b runs: a's completion is there.
+          const journal = await store.events(ctx.executionId);
+          seen.push(journal.filter((e) => e.type === "step.succeeded").length);
+          return { y: 2 };
+        },
+      });
+    const engine = createEngine({ workflows: [wf], store });
+    expect((await engine.execute("order", {})).status).toBe("succeeded");
+    expect(seen).toEqual([1]);
+    await store.close();
+  });
+
+  it("resumes on another engine: journaled steps never run again, the one in flight runs with its next attempt", async () => {
+    const store = open();
+    const log: string[] = [];
+    const gate = deferred();
+    const first = createEngine({ workflows: [chain(log, { open: false, wait: gate.promise })], store, owner: "one" });
+    const run = first.start("chain", { n: 1, fail: false });
+    const lost = run.result.catch((e: unknown) => e);
+    await until(() => log.includes(`b#1 ${run.id}:b`));
+    await first.close();
+    expect(await lost).toBeInstanceOf(LeaseLostError);
+    expect((await store.get(run.id))?.status).toBe("running");
+
+    const second = createEngine({ workflows: [chain(log, { open: true, wait: gate.promise })], store, owner: "two" });
+    const [resumed, ...more] = await second.recover();
+    expect(more).toEqual([]);
+    const result = await resumed!.result;
+    expect(result.status).toBe("succeeded");
+    expect(result.output).toEqual({ x: 2, y: 20, z: 21 });
+    expect(result.steps.b?.attempts).toBe(2);
+    // `a` ran once; `b` ran again with its next attempt and the same idempotency key.
+    expect(log).toEqual(["a", `b#1 ${run.id}:b`, `b#2 ${run.id}:b`, "c"]);
+    const journal = await store.events(run.id);
+    expect(journal.map((e) => e.seq)).toEqual(journal.map((_e, i) => i + 1));
+    expect((await store.get(run.id))?.owner).toBe("two");
+    gate.resolve();
+    await store.close();
+  });
+
+  it("a late subscriber replays the history from the store, then the live events, each once", async () => {
+    const store = open();
+    const log: string[] = [];
+    const gate = deferred();
+    const first = createEngine({ workflows: [chain(log, { open: false, wait: gate.promise })], store, owner: "one" });
+    const run = first.start("chain", { n: 1, fail: false });
+    run.result.catch(() => {});
+    await until(() => log.length > 1);
+    await first.close();
+    const second = createEngine({ workflows: [chain(log, { open: true, wait: gate.promise })], store, owner: "two" });
+    const resumed = await second.resume(run.id);
+    const seen: WorkflowEvent[] = [];
+    const done = new Promise<void>((resolve) =>
+      resumed.eventsFrom(1).subscribe({ next: (e) => seen.push(e), complete: resolve }),
+    );
+    await resumed.result;
+    await done;
+    expect(seen.map((e) => e.seq)).toEqual(seen.map((_e, i) => i + 1));
+    expect(seen.at(-1)?.type).toBe("workflow.succeeded");
+    expect(seen.filter((e) => e.type === "step.started" && e.step === "b").map((e) => e.attempt)).toEqual([1, 2]);
+    gate.resolve();
+    await store.close();
+  });
+
+  it("resumes a rollback: every completed step is compensated once, newest first", async () => {
+    const store = open();
+    const log: string[] = [];
+    const gate = deferred();
+    const first = createEngine({ workflows: [chain(log, { open: false, wait: gate.promise })], store, owner: "one" });
+    const run = first.start("chain", { n: 1, fail: true });
+    run.result.catch(() => {});
+    await until(() => log.length > 1);
+    await first.close();
+    const second = createEngine({ workflows: [chain(log, { open: true, wait: gate.promise })], store, owner: "two" });
+    const [resumed] = await second.recover();
+    const result = await resumed!.result;
+    expect(result.status).toBe("failed");
+    expect(result.compensation.compensated).toEqual(["b", "a"]);
+    expect(log.filter((l) => l.startsWith("undo"))).toEqual(["undo b", "undo a"]);
+    gate.resolve();
+    await store.close();
+  });
+
+  it("an idempotency key the store holds returns that execution instead of starting another", async () => {
+    const store = open();
+    const log: string[] = [];
+    const wf = chain(log, { open: true, wait: Promise.resolve() });
+    const engine = createEngine({ workflows: [wf], store });
+    const one = engine.start("chain", { n: 1, fail: false }, { idempotencyKey: "order-42" });
+    const same = engine.start("chain", { n: 1, fail: false }, { idempotencyKey: "order-42" });
+    expect(same).toBe(one);
+    const result = await one.result;
+    // Another engine on the same store, after the first finished: the journaled result.
+    const other = createEngine({ workflows: [wf], store });
+    const again = other.start("chain", { n: 5, fail: false }, { idempotencyKey: "order-42" });
+    expect(again.id).toBe(one.id);
+    expect((await again.result).output).toEqual(result.output);
+    expect(log.filter((l) => l === "a")).toHaveLength(1);
+    expect((await store.list()).runs).toHaveLength(1);
+    await store.close();
+  });
+
+  it("refuses to resume on another definition, with a typed error, and leaves the execution untouched", async () => {
+    const store = open();
+    const log: string[] = [];
+    const gate = deferred();
+    const first = createEngine({ workflows: [chain(log, { open: false, wait: gate.promise })], store, owner: "one" });
+    const run = first.start("chain", { n: 1, fail: false });
+    run.result.catch(() => {});
+    await until(() => log.length > 1);
+    await first.close();
+    const before = await store.get(run.id);
+
+    const missing = createEngine({
+      workflows: [chain(log, { open: false, wait: gate.promise }, "2.0.0")],
+      store,
+      owner: "two",
+    });
+    await expect(missing.resume(run.id)).rejects.toBeInstanceOf(DefinitionMismatchError);
+    expect(await missing.recover()).toEqual([]);
+    const changed = workflow("chain").step("a", { outputs: ["x"], run: () => ({ x: 0 }) });
+    const different = createEngine({ workflows: [changed], store, owner: "three" });
+    const error = await different.resume(run.id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DefinitionMismatchError);
+    expect((error as DefinitionMismatchError).registeredHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(await store.get(run.id)).toEqual(before);
+    await expect(different.resume("nope")).rejects.toBeInstanceOf(ExecutionNotFoundError);
+    gate.resolve();
+    await store.close();
+  });
+
+  it("lists, filters and prunes executions", async () => {
+    const store = open();
+    const wf = chain([], { open: true, wait: Promise.resolve() });
+    const engine = createEngine({ workflows: [wf], store });
+    const ok = await engine.execute("chain", { n: 1, fail: false });
+    const bad = await engine.execute("chain", { n: 1, fail: true });
+    expect((await engine.runs.list({ status: "failed" })).runs.map((r) => r.executionId)).toEqual([bad.executionId]);
+    expect((await engine.runs.list({ workflow: "chain" })).runs).toHaveLength(2);
+    expect(await engine.runs.prune({ finishedBefore: Date.now() + 1 })).toBe(2);
+    await expect(engine.runs.get(ok.executionId)).rejects.toBeInstanceOf(ExecutionNotFoundError);
+    await store.close();
+  });
+});
