@@ -22,6 +22,8 @@ export interface ExecutionScope {
   /** Where the execution is now. */
   readonly phase: () => ExecutionPhase;
   readonly random: () => number;
+  /** The execution's clock (ms since the epoch). */
+  readonly now: () => number;
   /** The cache, when the execution has one. */
   readonly cache: CacheAccess | undefined;
   /** Runs sub-workflow steps (provided by the workflow actor). */

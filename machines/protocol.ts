@@ -22,7 +22,15 @@ export interface AbortStepEvent {
 /** Child → parent, while the step is live. `index` is the step's index in the plan. */
 export type StepReport =
   | { type: "STEP.STARTED"; index: number; attempt: number }
-  | { type: "STEP.RETRYING"; index: number; attempt: number; delayMs: number; error: WorkflowError }
+  | {
+      type: "STEP.RETRYING";
+      index: number;
+      attempt: number;
+      delayMs: number;
+      /** When the next attempt may start, on the execution's clock. */
+      retryAt: number;
+      error: WorkflowError;
+    }
   | { type: "STEP.COMPENSATING"; index: number; attempt: number };
 
 /** A step actor's output (the final state it reached), delivered in its done event. */

@@ -9,7 +9,7 @@ import { nanoid } from "nanoid";
 import { type ActorRefFrom, type AnyActorRef, createActor } from "xstate";
 import { type CacheAccess, forgetCache } from "../src/cache/step-cache.js";
 import type { AnyWorkflow } from "../src/dsl/workflow.js";
-import { SubWorkflowError, type WorkflowError, WorkflowInputError } from "../src/errors.js";
+import { StepAbortedError, SubWorkflowError, type WorkflowError, WorkflowInputError } from "../src/errors.js";
 import type { WorkflowEvent } from "../src/events.js";
 import { plan as planWorkflow } from "../src/planner/plan.js";
 import type { PlannedStep, WorkflowPlan } from "../src/planner/types.js";
@@ -116,6 +116,7 @@ export function createContext(plan: WorkflowPlan, raw: unknown, compile: Compile
     startedAt: ledger.startedAt,
     phase: () => ledger.phase,
     random: options.random ?? Math.random,
+    now,
     cache,
     subWorkflows: subWorkflowRunner(context, options, compile),
     instrument: options.instrument,
@@ -161,6 +162,16 @@ export function replayHistory(context: WorkflowMachineContext): void {
   ledger.subHistory = undefined;
   context.subHistory = subs;
   context.rebuiltSubs = new Map(subs);
+  if (ledger.halt === undefined) return;
+  // It was stopping: the steps it was waiting for are cancelled (whatever they did is not
+  // journaled, so not compensated), and the rollback is planned now. This happens before
+  // the actor's initial state is computed, whose guards must see it.
+  for (const i of [...ledger.inFlight]) {
+    const step = ledger.plan.steps[i]!.name;
+    const error = new StepAbortedError(step, "the execution was stopping when its engine stopped");
+    deliver(context, { type: "step.cancelled", step, attempt: ledger.attemptsOf(i), error, index: i });
+  }
+  ledger.planRollback();
 }
 
 /**

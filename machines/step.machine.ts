@@ -80,6 +80,8 @@ export interface StepActorInput {
   readonly attempt?: number;
   /** Run mode: wait this long (a journaled retry's remaining backoff) before the first attempt. */
   readonly delay?: number;
+  /** The errors of the attempts before the first one this actor runs (from the journal). */
+  readonly errors?: readonly WorkflowError[];
 }
 
 /**
@@ -145,6 +147,8 @@ class Runtime {
   blockedMs = 0;
   /** A sub-workflow step past its timeout, waiting for its run to stop: the error it settles with. */
   timeoutError: StepTimeoutError | undefined = undefined;
+  /** When the pending retry may start (the BACKOFF timer may fire early: it is then set again). */
+  retryAt = 0;
   /** The attempt's TIMEOUT timer, and the BACKOFF or GRACE timer. */
   timers: { timeout: unknown; other: unknown } = { timeout: undefined, other: undefined };
 
@@ -154,6 +158,7 @@ class Runtime {
     readonly clock: Clock,
   ) {
     this.attempt = (input.attempt ?? 1) - 1;
+    if (input.errors !== undefined) this.errors = [...input.errors];
   }
 
   toJSON(): undefined {
@@ -204,6 +209,7 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
         if (state.value !== "idle") return state;
         if (runtime.input.delay !== undefined && runtime.input.mode === "run") {
           const attempt = runtime.attempt;
+          runtime.retryAt = runtime.input.scope.now() + runtime.input.delay;
           scope.defer(() => later(runtime, scope, "other", { type: "BACKOFF", attempt }, runtime.input.delay!));
           return snapshot("retrying", runtime, "active", undefined);
         }
@@ -234,6 +240,15 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
       case "BACKOFF":
         if (runtime.pending || event.attempt !== runtime.attempt) return state;
         if (state.value !== "retrying" && state.value !== "compensating") return state;
+        if (state.value === "retrying") {
+          // A timer may fire a little early by the clock: never start before the journaled deadline.
+          const wait = runtime.retryAt - runtime.input.scope.now();
+          if (wait > 0) {
+            const attempt = runtime.attempt;
+            scope.defer(() => later(runtime, scope, "other", { type: "BACKOFF", attempt }, wait));
+            return state;
+          }
+        }
         scope.defer(() => begin(runtime, scope));
         return state.value === "retrying" ? snapshot("running", runtime, "active", undefined) : state;
       case "ABORT": {
@@ -388,12 +403,15 @@ function settleRun(state: StepSnapshot, event: SettledEvent, scope: Scope): Step
   const verdict = judge(runtime, event.error);
   if (verdict.kind === "retry") {
     const attempt = runtime.attempt;
+    const retryAt = runtime.input.scope.now() + verdict.delay;
+    runtime.retryAt = retryAt;
     scope.defer(() => {
       toParent(scope, {
         type: "STEP.RETRYING",
         index: step.index,
         attempt,
         delayMs: verdict.delay,
+        retryAt,
         error: event.error,
       });
       later(runtime, scope, "other", { type: "BACKOFF", attempt }, verdict.delay);

@@ -38,7 +38,6 @@ import { type AnyActorRef, createActor, type EventObject, fromCallback, setup, s
 import type { AnyWorkflow, InputOf, ResultOf } from "../src/dsl/workflow.js";
 import {
   SnapshotRestoreError,
-  StepAbortedError,
   WorkflowCancelledError,
   type WorkflowError,
   WorkflowTimeoutError,
@@ -93,6 +92,7 @@ function compile(plan: WorkflowPlan) {
             abortGrace: plan.abortGrace,
             attempt,
             delay,
+            errors: attempt > 1 ? ledger.retryErrorsOf(i) : undefined,
           }
         : {
             mode,
@@ -136,20 +136,18 @@ function compile(plan: WorkflowPlan) {
 
   /**
    * A rebuilt run: the steps in flight when it stopped run again with their next attempt
-   * (a pending retry waits for its journaled deadline) — unless the run was stopping:
-   * they are cancelled, and the rollback goes on.
+   * (a pending retry waits for its journaled deadline). (Those of a run that was
+   * stopping were cancelled when its journal was folded in: see `replayHistory`.)
    */
   const resumeInFlight = (context: WorkflowMachineContext, self: AnyActorRef): void => {
     const { ledger } = context;
     if (!ledger.recovered) return;
     ledger.recovered = false;
+    if (ledger.halt !== undefined) return;
     for (const i of [...ledger.inFlight]) {
       const step = plan.steps[i]!.name;
       const attempt = ledger.attemptsOf(i) + 1;
-      if (ledger.halt !== undefined) {
-        const error = new StepAbortedError(step, "the run was stopping when its engine stopped");
-        deliver(context, { type: "step.cancelled", step, attempt: attempt - 1, error, index: i });
-      } else if (ledger.status[i] === "retrying") {
+      if (ledger.status[i] === "retrying") {
         startStep(context, self, i, "run", attempt, Math.max(0, ledger.retryAt(i) - ledger.now()));
       } else {
         deliver(context, { type: "step.started", step, attempt, index: i });
@@ -291,8 +289,9 @@ function compile(plan: WorkflowPlan) {
         deliver(context, { type: "step.started", step: plan.steps[index]!.name, attempt, index });
       },
       onRetrying: ({ context, event }) => {
-        const { index, attempt, delayMs, error } = event as Extract<StepReport, { type: "STEP.RETRYING" }>;
-        deliver(context, { type: "step.retrying", step: plan.steps[index]!.name, attempt, delayMs, error, index });
+        const { index, attempt, delayMs, retryAt, error } = event as Extract<StepReport, { type: "STEP.RETRYING" }>;
+        const step = plan.steps[index]!.name;
+        deliver(context, { type: "step.retrying", step, attempt, delayMs, retryAt, error, index });
       },
       onSettled: ({ context, event, self }) => settle(context, self, (event as StepDoneEvent).output),
       /** CANCEL or the timeout while running: stop like a failure; in-flight steps get their grace. */

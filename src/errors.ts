@@ -254,18 +254,14 @@ export class RetriesExhaustedError extends WorkflowError {
   override readonly name = "RetriesExhaustedError";
   readonly attempts: readonly WorkflowError[];
 
-  constructor(step: string, attempts: readonly WorkflowError[]) {
+  /** `count`: how many attempts ran, when some left no error (an execution resumed after a crash). */
+  constructor(step: string, attempts: readonly WorkflowError[], count = attempts.length) {
     const last = attempts[attempts.length - 1];
     const why = last === undefined ? "unknown error" : reasonOf(last);
-    super(
-      ErrorCode.RETRIES_EXHAUSTED,
-      `Step \`${step}\` failed after ${attempts.length} attempts; the last: ${why}`,
-      false,
-      {
-        step,
-        cause: last,
-      },
-    );
+    super(ErrorCode.RETRIES_EXHAUSTED, `Step \`${step}\` failed after ${count} attempts; the last: ${why}`, false, {
+      step,
+      cause: last,
+    });
     this.attempts = attempts;
   }
 }

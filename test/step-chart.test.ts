@@ -42,6 +42,7 @@ function inputOf({ mode, retries, grace, nested, resumed }: Config): StepActorIn
       startedAt: 0,
       phase: () => "running",
       random: () => 0,
+      now: () => 0,
       cache: undefined,
       // Never answers: the explorer sends the outcomes itself.
       subWorkflows: { run: () => new Promise(() => {}), rollback: () => new Promise(() => {}) },

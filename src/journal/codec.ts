@@ -25,6 +25,7 @@ interface EventData {
   output?: Record<string, unknown>;
   decision?: string;
   cacheKey?: string;
+  retryAt?: number;
   path?: string[];
 }
 
@@ -43,6 +44,7 @@ export function encodeEvent(event: WorkflowEvent, fields: RunEvent): JournalEven
   if (event.output !== undefined) data.output = event.output as Record<string, unknown>;
   if (fields.decision !== undefined) data.decision = fields.decision;
   if (fields.cacheKey !== undefined) data.cacheKey = fields.cacheKey;
+  if (fields.retryAt !== undefined) data.retryAt = fields.retryAt;
   if (event.path !== undefined) data.path = [...event.path];
   return { seq: event.seq, type: event.type, at: event.timestamp, data };
 }
@@ -65,6 +67,7 @@ export function decodeEvent(row: JournalEvent): TimedRunEvent {
     output: data.output,
     decision: data.decision as RunEvent["decision"],
     cacheKey: data.cacheKey,
+    retryAt: data.retryAt,
     path: data.path,
   };
 }

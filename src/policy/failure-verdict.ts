@@ -97,7 +97,7 @@ function budgetOf(own: RetryPolicy, answer: Answer): RetryPolicy {
 /** A step that used up a retry budget of more than one attempt fails with every attempt's error. */
 function finalError({ step, attempt, error, errors }: FailedAttempt, policy: RetryPolicy): WorkflowError {
   if (policy.maxAttempts > 1 && attempt >= policy.maxAttempts && error.retryable) {
-    return new RetriesExhaustedError(step.name, [...errors]);
+    return new RetriesExhaustedError(step.name, [...errors], attempt);
   }
   return error;
 }

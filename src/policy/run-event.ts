@@ -11,6 +11,8 @@ export interface RunEvent extends WorkflowEventFields {
   readonly index?: number;
   /** `step.failed`: the decision of the step's own `onError`, overriding the workflow policy. */
   readonly decision?: FailureDecision;
+  /** `step.retrying`: when the next attempt may start (ms since the epoch). */
+  readonly retryAt?: number;
   /** `step.succeeded`: the cache key its outputs were stored under. */
   readonly cacheKey?: string;
   /** A sub-workflow's event, forwarded: the steps that ran it, outermost first. */

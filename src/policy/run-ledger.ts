@@ -34,6 +34,7 @@ export interface Halt {
 
 const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({});
 const EMPTY_OUTPUT: Readonly<Record<string, unknown>> = Object.freeze({});
+const NONE_ERRORS: readonly WorkflowError[] = Object.freeze([]);
 
 /** `ctx.results`: a read-only view of the outputs there are so far (one object per execution). */
 class OutputsView implements StepResults {
@@ -139,6 +140,8 @@ export class RunLedger {
   #rollbackPlanned = false;
   /** Per step: when its pending retry fires (journaled deadline). */
   readonly #retryAt: Float64Array;
+  /** Rebuilding: the errors of each step's failed attempts. */
+  #retryErrors: Map<number, WorkflowError[]> | undefined;
   /** Attempts of the compensations that started, by step. */
   readonly #compensationAttempts = new Map<number, number>();
   /** While rebuilding from a journal: the forwarded events of each sub-workflow step's latest attempt. */
@@ -221,7 +224,10 @@ export class RunLedger {
       }
       case "step.retrying": {
         const i = this.#indexOf(event);
-        this.#retrying(i, at + (event.delayMs ?? 0));
+        this.#retrying(i, event.retryAt ?? at + (event.delayMs ?? 0));
+        if (this.subHistory !== undefined && event.error !== undefined) {
+          (this.#retryErrors ??= new Map()).set(i, [...(this.#retryErrors.get(i) ?? []), event.error]);
+        }
         return;
       }
       case "step.cached":
@@ -407,6 +413,11 @@ export class RunLedger {
     log.push(this.#at);
     this.status[i] = "retrying";
     this.#retryAt[i] = deadline;
+  }
+
+  /** A rebuilt run: the errors of step i's failed attempts, from its journal. */
+  retryErrorsOf(i: number): readonly WorkflowError[] {
+    return this.#retryErrors?.get(i) ?? NONE_ERRORS;
   }
 
   /** When the pending retry of step i fires (its journaled deadline), or NaN. */

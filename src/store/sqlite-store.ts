@@ -117,6 +117,12 @@ interface PendingAppend {
 }
 
 /**
+ * Where the crash tests stop a process on purpose (not public: never set by the library).
+ * @internal
+ */
+export const storeFaults: { inGroupCommit?: () => void } = {};
+
+/**
  * Open (creating and migrating if needed) a SQLite execution store.
  *
  * @example
@@ -125,9 +131,11 @@ interface PendingAppend {
 export function sqliteStore(path: string, options: SqliteStoreOptions = {}): ExecutionStore {
   const Database = loadDriver();
   const db = new Database(path);
+  // Writers wait for each other (every write transaction begins IMMEDIATE, so that the
+  // wait applies: a deferred one upgrading from a read would fail at once instead).
+  db.pragma("busy_timeout = 5000");
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${options.durability === "power" ? "FULL" : "NORMAL"}`);
-  db.pragma("busy_timeout = 5000");
   migrate(db);
 
   const q = {
@@ -199,6 +207,7 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
         outcomes.push(error ?? new Error("append failed"));
       }
     }
+    storeFaults.inGroupCommit?.();
     return outcomes;
   });
   const flushPending = () => {
@@ -206,7 +215,7 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
     pending = [];
     let outcomes: (unknown | undefined)[];
     try {
-      outcomes = flush(batch);
+      outcomes = flush.immediate(batch);
     } catch (error) {
       for (const op of batch) op.reject(error);
       return;
@@ -226,31 +235,33 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
   return {
     async create(run: NewRun, events, lease): Promise<CreateResult> {
       open();
-      return db.transaction((): CreateResult => {
-        if (run.idempotencyKey !== undefined) {
-          const existing = q.byKey.get(run.idempotencyKey);
-          if (existing !== undefined) return { created: false, run: recordOf(existing) };
-        }
-        checkSeqs(run.executionId, 0, events);
-        q.insertRun.run({
-          executionId: run.executionId,
-          workflow: run.workflow,
-          version: run.version,
-          definitionHash: run.definitionHash,
-          idempotencyKey: run.idempotencyKey ?? null,
-          parentId: run.parentId ?? null,
-          metadata: JSON.stringify(run.metadata ?? {}),
-          owner: lease.owner,
-          until: lease.until,
-          lastSeq: events.length,
-          startedAt: run.startedAt,
-        });
-        for (const e of events) q.insertEvent.run(run.executionId, e.seq, e.type, e.at, JSON.stringify(e.data));
-        return {
-          created: true,
-          lease: { executionId: run.executionId, owner: lease.owner, epoch: 1, until: lease.until },
-        };
-      })();
+      return db
+        .transaction((): CreateResult => {
+          if (run.idempotencyKey !== undefined) {
+            const existing = q.byKey.get(run.idempotencyKey);
+            if (existing !== undefined) return { created: false, run: recordOf(existing) };
+          }
+          checkSeqs(run.executionId, 0, events);
+          q.insertRun.run({
+            executionId: run.executionId,
+            workflow: run.workflow,
+            version: run.version,
+            definitionHash: run.definitionHash,
+            idempotencyKey: run.idempotencyKey ?? null,
+            parentId: run.parentId ?? null,
+            metadata: JSON.stringify(run.metadata ?? {}),
+            owner: lease.owner,
+            until: lease.until,
+            lastSeq: events.length,
+            startedAt: run.startedAt,
+          });
+          for (const e of events) q.insertEvent.run(run.executionId, e.seq, e.type, e.at, JSON.stringify(e.data));
+          return {
+            created: true,
+            lease: { executionId: run.executionId, owner: lease.owner, epoch: 1, until: lease.until },
+          };
+        })
+        .immediate();
     },
 
     append(lease, events, patch) {
@@ -263,11 +274,13 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
 
     async renew(lease, until) {
       open();
-      return db.transaction(() => {
-        leased(lease);
-        q.renew.run(until, lease.executionId);
-        return { ...lease, until };
-      })();
+      return db
+        .transaction(() => {
+          leased(lease);
+          q.renew.run(until, lease.executionId);
+          return { ...lease, until };
+        })
+        .immediate();
     },
 
     async claim({ owner, now, until, limit, executionId, from }) {
@@ -336,14 +349,16 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
 
     async prune({ finishedBefore }) {
       open();
-      return db.transaction(() => {
-        const ids = q.prunable.all(finishedBefore);
-        for (const { execution_id } of ids) {
-          q.deleteEvents.run(execution_id);
-          q.deleteRun.run(execution_id);
-        }
-        return ids.length;
-      })();
+      return db
+        .transaction(() => {
+          const ids = q.prunable.all(finishedBefore);
+          for (const { execution_id } of ids) {
+            q.deleteEvents.run(execution_id);
+            q.deleteRun.run(execution_id);
+          }
+          return ids.length;
+        })
+        .immediate();
     },
 
     async close() {
@@ -369,13 +384,21 @@ function loadDriver(): typeof BetterSqlite3 {
 
 /** Apply the migrations this database lacks, in one transaction. */
 function migrate(db: BetterSqlite3.Database): void {
-  const applied = db.pragma("user_version", { simple: true }) as number;
-  if (applied > MIGRATIONS.length) {
-    throw new Error(`This store's schema is version ${applied}, newer than this library knows (${MIGRATIONS.length})`);
-  }
-  if (applied === MIGRATIONS.length) return;
+  const version = () => db.pragma("user_version", { simple: true }) as number;
+  const check = (applied: number) => {
+    if (applied > MIGRATIONS.length) {
+      throw new Error(
+        `This store's schema is version ${applied}, newer than this library knows (${MIGRATIONS.length})`,
+      );
+    }
+  };
+  check(version());
+  if (version() === MIGRATIONS.length) return;
   db.transaction(() => {
+    // Read again under the write lock: another process may have migrated meanwhile.
+    const applied = version();
+    check(applied);
     for (let v = applied; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${MIGRATIONS.length}`);
-  })();
+  }).immediate();
 }

@@ -16,6 +16,7 @@ import {
   type ExecutionStore,
   LeaseLostError,
   memoryStore,
+  NonRetryableError,
   sqliteStore,
   type WorkflowEvent,
   workflow,
@@ -191,6 +192,49 @@ describe.each(stores)("durable executions on the %s store", (_name, open) => {
     expect(result.compensation.compensated).toEqual(["b", "a"]);
     expect(log.filter((l) => l.startsWith("undo"))).toEqual(["undo b", "undo a"]);
     gate.resolve();
+    await store.close();
+  });
+
+  it("a run journaled while stopping resumes into its rollback: the steps it waited for are cancelled", async () => {
+    const store = open();
+    const log: string[] = [];
+    const hang = deferred();
+    const wf = workflow("stopping", { abortGrace: 60_000 })
+      .step("c", {
+        outputs: ["v"],
+        run: () => ({ v: 1 }),
+        compensate: () => {
+          log.push("undo c");
+        },
+      })
+      .step("a", {
+        inputs: ["v"],
+        run: () => {
+          throw new NonRetryableError("a fails");
+        },
+      })
+      .step("b", {
+        inputs: ["v"],
+        // Ignores its abort: the run waits for it (its grace is long).
+        run: () => hang.promise,
+        compensate: () => {
+          log.push("undo b");
+        },
+      });
+    const first = createEngine({ workflows: [wf], store, owner: "one" });
+    const run = first.start("stopping", {});
+    run.result.catch(() => {});
+    await until(() => first.getStatus(run.id)?.status === "stopping");
+    await until(async () => (await store.get(run.id))?.status === "stopping");
+    await first.close();
+    const second = createEngine({ workflows: [wf], store, owner: "two" });
+    const [resumed] = await second.recover();
+    const result = await resumed!.result;
+    expect(result.status).toBe("failed");
+    expect(result.steps.b?.status).toBe("cancelled");
+    expect(result.compensation.compensated).toEqual(["c"]);
+    expect(log).toEqual(["undo c"]);
+    hang.resolve();
     await store.close();
   });
 
