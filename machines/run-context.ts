@@ -266,11 +266,15 @@ function subWorkflowRunner(
       // Aborted: the sub run stops like any workflow (its policy rolls it back), and the
       // step waits for it; hurried, it stops waiting for its own steps' grace. The
       // step's actor stopped: the sub run stops with it.
-      signal.onAbort((reason) =>
-        actor.send({ type: "CANCEL", reason: reason instanceof Error ? reason.message : String(reason) }),
-      );
-      signal.onHurry((reason) => actor.send({ type: "CANCEL", reason }));
-      signal.onDispose(() => actor.stop());
+      const cancel = (reason: string) => {
+        if (actor.getSnapshot().status === "active") actor.send({ type: "CANCEL", reason });
+      };
+      signal.onAbort((reason) => cancel(reason instanceof Error ? reason.message : String(reason)));
+      signal.onHurry(cancel);
+      // Stopped, not cancelled: the outer actor stopped (its engine closed, or it was
+      // stopped by its owner), and nothing may run for it any more — not even a rollback.
+      // (`stop()` refuses a child actor; `_stop` is what XState's own stopChild calls.)
+      signal.onDispose(() => (actor as unknown as { _stop(): void })._stop());
     });
   return {
     run: async (step, input, signal, parent) => {

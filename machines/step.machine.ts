@@ -296,9 +296,10 @@ export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput>
       case "xstate.stop":
         clear(runtime, "timeout");
         clear(runtime, "other");
-        runtime.controller?.abort(new StepAbortedError(runtime.input.step.name, "the workflow actor stopped"));
-        // Whatever the attempt owns (a sub-workflow's actor) stops with it.
+        // Whatever the attempt owns (a sub-workflow's actor) stops with it, first: an abort
+        // would have it roll back, and nothing may run for a stopped workflow actor.
         runtime.controller?.dispose();
+        runtime.controller?.abort(new StepAbortedError(runtime.input.step.name, "the workflow actor stopped"));
         return snapshot(state.value, runtime, "stopped", undefined);
       default:
         return state;

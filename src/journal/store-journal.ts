@@ -130,7 +130,9 @@ export class StoreJournal implements RunJournal {
   async #commit(events: JournalEvent[]): Promise<void> {
     const { store, now } = this.#options;
     const last = events.at(-1)!;
-    const status = FINAL[last.type] ?? this.#options.phase();
+    // A sub-workflow's own end (a forwarded event, with its path) does not end this one.
+    const ends = (last.data as { path?: unknown } | undefined)?.path === undefined ? FINAL[last.type] : undefined;
+    const status = ends ?? this.#options.phase();
     if (this.#lease === undefined) {
       const create = this.#options.create!;
       const result = await store.create(create.run, events, {
