@@ -24,6 +24,8 @@ export interface ExecutionScope {
   readonly random: () => number;
   /** The execution's clock (ms since the epoch). */
   readonly now: () => number;
+  /** Values must survive JSON (the execution is journaled): outputs that would not fail their attempt. */
+  readonly serializable: boolean;
   /** The cache, when the execution has one. */
   readonly cache: CacheAccess | undefined;
   /** Runs sub-workflow steps (provided by the workflow actor). */

@@ -15,6 +15,7 @@ import { plan as planWorkflow } from "../src/planner/plan.js";
 import type { PlannedStep, WorkflowPlan } from "../src/planner/types.js";
 import type { RunEvent, TimedRunEvent } from "../src/policy/run-event.js";
 import { RunLedger } from "../src/policy/run-ledger.js";
+import { findNonJson } from "../src/util/json-data.js";
 import { warnAdapter } from "../src/util/warn-adapter.js";
 import { validate } from "../src/validation/standard-schema.js";
 import type { ExecutionScope } from "./attempt-context.js";
@@ -67,6 +68,7 @@ export function createContext(plan: WorkflowPlan, raw: unknown, compile: Compile
   else {
     guardInput(plan, ledger, () => {
       const metadata = started === undefined ? options.metadata : started.metadata;
+      if (options.serializable === true) mustBeJson(plan, input, metadata);
       if (metadata !== undefined) ledger.metadata = metadataOf(metadata);
       acceptInput(plan, ledger, input);
     });
@@ -117,6 +119,7 @@ export function createContext(plan: WorkflowPlan, raw: unknown, compile: Compile
     phase: () => ledger.phase,
     random: options.random ?? Math.random,
     now,
+    serializable: options.serializable === true,
     cache,
     subWorkflows: subWorkflowRunner(context, options, compile),
     instrument: options.instrument,
@@ -234,6 +237,7 @@ function subWorkflowRunner(
       onEvent: forward,
       listening: sink?.listening,
       journal,
+      serializable: options.serializable,
       history: history !== undefined && !endsRun(history) ? history : undefined,
       // The sub-workflow's step code runs in the outer execution's context, under its path.
       instrument:
@@ -343,6 +347,18 @@ function rebuiltSubRun(context: WorkflowMachineContext, step: PlannedStep): RunL
   const end = events.findIndex((e) => e.path === undefined && FINAL_TYPES.has(e.type));
   for (const event of end === -1 ? events : events.slice(0, end + 1)) ledger.apply(event, event.at);
   return ledger;
+}
+
+/** A journaled execution's input and metadata must survive JSON. */
+function mustBeJson(plan: WorkflowPlan, input: unknown, metadata: unknown): void {
+  const problem =
+    (input === undefined ? undefined : findNonJson(input, "input")) ??
+    (metadata === undefined ? undefined : findNonJson(metadata, "metadata"));
+  if (problem !== undefined) {
+    throw new WorkflowInputError(
+      `Workflow \`${plan.workflow}\` is journaled, and its ${problem.path} is ${problem.found}: pass plain JSON data`,
+    );
+  }
 }
 
 /** The caller's metadata, copied (own enumerable properties) and deeply frozen. */

@@ -42,6 +42,11 @@ export interface RunRequestOptions {
    * starts only once every event before it is durable.
    */
   journal?: RunJournal;
+  /**
+   * Values must survive JSON (set with a journal): the input, metadata and every
+   * step's outputs are checked, and what JSON would change fails with a clear error.
+   */
+  serializable?: boolean;
   /** Rebuild the execution from these journaled events (oldest first) and resume it. */
   history?: readonly TimedRunEvent[];
 }

@@ -42,6 +42,7 @@ import { writeCache } from "../src/cache/step-cache.js";
 import { keptReason } from "../src/dsl/keep.js";
 import {
   CompensationError,
+  SerializationError,
   SnapshotRestoreError,
   StepAbortedError,
   StepTimeoutError,
@@ -51,6 +52,7 @@ import {
 import type { PlannedStep } from "../src/planner/types.js";
 import { type FailureVerdict, failureVerdict } from "../src/policy/failure-verdict.js";
 import { backoffDelay, shouldRetry } from "../src/policy/retry.js";
+import { findNonJson } from "../src/util/json-data.js";
 import { AttemptContext, CompensationAttemptContext, type ExecutionScope } from "./attempt-context.js";
 import { AttemptSignal } from "./attempt-signal.js";
 import type { AbortStepEvent, SettledReport, StepReport } from "./protocol.js";
@@ -384,6 +386,9 @@ function settleRun(state: StepSnapshot, event: SettledEvent, scope: Scope): Step
   clear(runtime, "timeout");
   if (event.ok) {
     const outcome = event.output as AttemptOutcome;
+    const unfit = journalable(runtime, outcome.cached ? undefined : outcome.output, "output");
+    if (unfit !== undefined)
+      return settleRun(state, { type: "SETTLED", attempt: event.attempt, ok: false, error: unfit }, scope);
     // The one result accepted for this step: the only one that may be cached.
     const cache = runtime.input.scope.cache;
     if (!outcome.cached && outcome.cacheKey !== undefined && cache !== undefined) {
@@ -423,6 +428,8 @@ function settleRun(state: StepSnapshot, event: SettledEvent, scope: Scope): Step
     let fallback: Readonly<Record<string, unknown>> | undefined;
     try {
       fallback = verdict.fallback === undefined ? undefined : pickOutputs(step, verdict.fallback.value);
+      const unfit = journalable(runtime, fallback, "fallback");
+      if (unfit !== undefined) throw unfit;
     } catch (invalid) {
       // A fallback without the declared outputs is no fallback: the step fails with why.
       return done("failed", runtime, {
@@ -475,6 +482,15 @@ function settleCompensation(state: StepSnapshot, event: SettledEvent, scope: Sco
     attempt: runtime.attempt,
     error: event.error instanceof CompensationError ? event.error : new CompensationError(step.name, event.error),
   });
+}
+
+/** The error of outputs a journaled execution cannot record, if they are such. */
+function journalable(runtime: Runtime, value: unknown, root: string): SerializationError | undefined {
+  if (!runtime.input.scope.serializable || value === undefined) return undefined;
+  const problem = findNonJson(value, root);
+  return problem === undefined
+    ? undefined
+    : new SerializationError(runtime.input.step.name, problem.path, problem.found);
 }
 
 /** A sub-workflow step whose run has started: a nested saga, which must end before the step settles. */

@@ -34,6 +34,7 @@ export const ErrorCode = {
   EXECUTION_NOT_FOUND: "EXECUTION_NOT_FOUND",
   DEFINITION_MISMATCH: "DEFINITION_MISMATCH",
   JOURNAL_FAILED: "JOURNAL_FAILED",
+  NOT_SERIALIZABLE: "NOT_SERIALIZABLE",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -525,6 +526,35 @@ export class JournalError extends WorkflowError {
   }
 }
 
+/**
+ * A step produced a value that cannot be recorded: its execution is journaled (or the
+ * value crosses to another thread or process), and JSON would change or refuse it (a
+ * Date, a Map, a class instance, a function, NaN, a cycle). Not retryable: the same code
+ * returns the same kind of value. The message names the step and the value's path.
+ *
+ * @example
+ * if (result.error instanceof SerializationError) console.log(result.error.path); // "output.report.createdAt"
+ */
+export class SerializationError extends WorkflowError {
+  override readonly name = "SerializationError";
+  /** Where the value is: `output.report.createdAt`. */
+  readonly path: string;
+  /** What it is: `a Date`. */
+  readonly found: string;
+
+  constructor(step: string, path: string, found: string) {
+    super(
+      ErrorCode.NOT_SERIALIZABLE,
+      `Step \`${step}\` returned a value that cannot be journaled: ${path} is ${found} (return plain JSON data: ` +
+        "strings, finite numbers, booleans, null, arrays and plain objects)",
+      false,
+      { step },
+    );
+    this.path = path;
+    this.found = found;
+  }
+}
+
 /** `value instanceof asked`, or `value` is the same error class of another copy of the library. */
 function isInstance(asked: object, value: unknown): boolean {
   if (Function.prototype[Symbol.hasInstance].call(asked, value)) return true;
@@ -562,6 +592,7 @@ export function classOfCode(code: unknown): ErrorClass | undefined {
     [ErrorCode.EXECUTION_NOT_FOUND, ExecutionNotFoundError],
     [ErrorCode.DEFINITION_MISMATCH, DefinitionMismatchError],
     [ErrorCode.JOURNAL_FAILED, JournalError],
+    [ErrorCode.NOT_SERIALIZABLE, SerializationError],
   ]);
   return typeof code === "string" ? classes.get(code) : undefined;
 }

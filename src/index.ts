@@ -70,6 +70,7 @@ export {
   LeaseLostError,
   NonRetryableError,
   RetriesExhaustedError,
+  SerializationError,
   SnapshotRestoreError,
   StepAbortedError,
   StepError,

@@ -43,6 +43,7 @@ function inputOf({ mode, retries, grace, nested, resumed }: Config): StepActorIn
       phase: () => "running",
       random: () => 0,
       now: () => 0,
+      serializable: false,
       cache: undefined,
       // Never answers: the explorer sends the outcomes itself.
       subWorkflows: { run: () => new Promise(() => {}), rollback: () => new Promise(() => {}) },

@@ -125,6 +125,7 @@ export function createExecution(machine: WorkflowLogic, input: unknown, options:
     metadata: options.metadata,
     journal: options.journal,
     history: options.history,
+    serializable: options.journal !== undefined,
   });
   const inspect =
     recorder === undefined

@@ -17,8 +17,10 @@ import {
   LeaseLostError,
   memoryStore,
   NonRetryableError,
+  SerializationError,
   sqliteStore,
   type WorkflowEvent,
+  WorkflowInputError,
   workflow,
 } from "../../src/index.js";
 import { deferred } from "../helpers.js";
@@ -283,6 +285,26 @@ describe.each(stores)("durable executions on the %s store", (_name, open) => {
     expect(await store.get(run.id)).toEqual(before);
     await expect(different.resume("nope")).rejects.toBeInstanceOf(ExecutionNotFoundError);
     gate.resolve();
+    await store.close();
+  });
+
+  it("refuses what the journal cannot record: outputs fail their step, input fails the run, with the path", async () => {
+    const store = open();
+    const wf = workflow("dated")
+      .step("stamp", { outputs: ["report"], run: () => ({ report: { title: "t", createdAt: new Date(0) } }) })
+      .step("after", { inputs: ["report"], run: () => {} });
+    const engine = createEngine({ workflows: [wf], store });
+    const result = await engine.execute("dated", {});
+    expect(result.status).toBe("failed");
+    expect(result.error).toBeInstanceOf(SerializationError);
+    expect(result.error).toMatchObject({ step: "stamp", path: "output.report.createdAt", found: "a Date" });
+    expect(result.steps.stamp?.attempts).toBe(1);
+    const bad = await engine.execute("dated", { tags: new Set(["x"]) } as never);
+    expect(bad.error).toBeInstanceOf(WorkflowInputError);
+    expect(bad.error?.message).toContain("input.tags is a Set");
+    expect(bad.steps.stamp?.status).toBe("pending");
+    // Without a store nothing is journaled, and nothing is checked.
+    expect((await createEngine().execute(wf, {})).status).toBe("succeeded");
     await store.close();
   });
 
