@@ -1,23 +1,28 @@
 /**
  * The guide's transactional workflow, with real side effects in a git repository:
  * reserve the repository (a lock), generate a TypeScript module from a template,
- * validate it by type-checking it with the compiler API, commit it, tag it, release the
- * lock. Any failure rolls back what was done, newest first: the tag is deleted, the
- * commit reset, the files removed, the lock released — the repository is left exactly as
- * it was. Without `repo`, a fresh temporary repository is created (and removed on rollback).
+ * validate it by type-checking it with the compiler API, wait for a human's approval (when
+ * asked to), commit it, tag it, release the lock. Any failure rolls back what was done,
+ * newest first: the tag is deleted, the commit reset, the files removed, the lock
+ * released — the repository is left exactly as it was. Without `repo`, a fresh temporary
+ * repository is created (and removed on rollback).
  *
  *   npx rubberduck run examples/codegen-transaction.ts
  *   npx rubberduck run examples/codegen-transaction.ts --input '{"failAt":"tag_release"}'
  *   npx rubberduck run examples/codegen-transaction.ts --input '{"template":"broken"}'
+ *   npx rubberduck run examples/codegen-transaction.ts --store runs.db --input '{"approvalFile":"approve.txt"}'
+ *     (waits until approve.txt says `yes` — or anything else, to reject and roll back; kill it
+ *     meanwhile, and `npx rubberduck resume examples/codegen-transaction.ts --store runs.db`)
  */
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, open, rm, rmdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import ts from "typescript";
 import { z } from "zod";
-import { workflow } from "../src/index.js";
+import { NonRetryableError, workflow } from "../src/index.js";
 
 const run = promisify(execFile);
 const git = async (repo: string, ...args: string[]) => (await run("git", args, { cwd: repo })).stdout.trim();
@@ -26,6 +31,7 @@ const STEPS = [
   "reserve_resources",
   "generate_code",
   "validate_code",
+  "await_approval",
   "commit_code",
   "tag_release",
   "release_reservation",
@@ -39,6 +45,11 @@ const input = z.object({
     .regex(/^[a-z][a-z0-9_]*$/, "a module name is lower_snake_case")
     .default("user_profile"),
   template: z.enum(["valid", "broken"]).default("valid"),
+  /**
+   * Wait for a human before committing: until this file exists, holding `yes` (approve)
+   * or anything else (reject: the transaction rolls back). No file: no approval needed.
+   */
+  approvalFile: z.string().optional(),
   /** Inject a failure at this step, to watch the rollback. */
   failAt: z.enum(STEPS).optional(),
 });
@@ -119,8 +130,26 @@ export const codegenTransaction = workflow("code_generation_transaction", {
       return { validation_result: { files: files.length, diagnostics: 0 } };
     },
   })
+  .step("await_approval", {
+    inputs: ["validation_result", "approvalFile", "failAt"],
+    outputs: ["approval"],
+    run: async ({ approvalFile, failAt }, ctx) => {
+      failIf(failAt, "await_approval");
+      if (approvalFile === undefined) return { approval: "not required" };
+      process.stderr.write(`Waiting for approval: write yes (or no) into ${approvalFile}\n`);
+      for (;;) {
+        const answer = await readFile(approvalFile, "utf8").then(
+          (text) => text.trim(),
+          () => undefined,
+        );
+        if (answer === "yes") return { approval: `approved in ${approvalFile}` };
+        if (answer !== undefined) throw new NonRetryableError(`the change was rejected (${approvalFile}: ${answer})`);
+        await sleep(250, undefined, { signal: ctx.signal });
+      }
+    },
+  })
   .step("commit_code", {
-    inputs: ["generated_code", "validation_result", "module", "failAt"],
+    inputs: ["generated_code", "validation_result", "approval", "module", "failAt"],
     outputs: ["commit_id"],
     run: async ({ generated_code, module, failAt }) => {
       failIf(failAt, "commit_code");

@@ -49,7 +49,7 @@ describe("rubberduck CLI", () => {
   it("list: the workflows of a module", () => {
     const { code, stdout } = cli(["list", "examples/codegen-transaction.ts"]);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^code_generation_transaction@1\.0\.0 {2}6 steps, 6 groups {2}Generate/);
+    expect(stdout).toMatch(/^code_generation_transaction@1\.0\.0 {2}7 steps, 7 groups {2}Generate/);
   });
 
   it("run without a terminal: one line per event on stderr, the final outputs on stdout, exit 0", () => {
@@ -252,4 +252,61 @@ describe("loading TypeScript modules", () => {
     expect(code).toBe(0);
     expect(stdout).toBe("greeting: hi\n");
   });
+
+  it("run --store, kill -9, runs, resume: the transaction finishes where it stopped, or rolls back", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rubberduck-cli-durable-"));
+    const store = join(dir, "runs.db");
+    for (const [answer, status] of [
+      ["yes", "succeeded"],
+      ["no", "failed"],
+    ] as const) {
+      const repo = tempRepo();
+      const before = snapshotOf(repo);
+      const approval = join(dir, `approve-${answer}.txt`);
+      const input = JSON.stringify({ repo, approvalFile: approval });
+      const child = spawn(
+        process.execPath,
+        [bin, "run", "examples/codegen-transaction.ts", "--store", store, "--input", input],
+        {
+          cwd: root,
+          env: { ...process.env, FORCE_COLOR: "0" },
+        },
+      );
+      let stderr = "";
+      await new Promise<void>((resolve) =>
+        child.stderr!.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (stderr.includes("Waiting for approval")) resolve();
+        }),
+      );
+      const id = /Journaled in .* as (\S+)/.exec(stderr)![1]!;
+      child.kill("SIGKILL");
+      await new Promise((resolve) => child.on("exit", resolve));
+      // The repository holds the uncommitted work and the lock; the store, a running execution.
+      expect(snapshotOf(repo).locked).toBe(true);
+      const listed = cli(["runs", "--store", store, "--status", "running"]);
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toContain(id);
+      expect(listed.stdout).toContain("running");
+
+      writeFileSync(approval, `${answer}\n`);
+      const resumed = cli(["resume", id, "examples/codegen-transaction.ts", "--store", store]);
+      expect(resumed.code).toBe(status === "succeeded" ? 0 : 1);
+      expect(resumed.stderr).toContain("step.started             await_approval (attempt 2)");
+      // Completed steps did not run again: each started once, with attempt 1.
+      expect(resumed.stderr.match(/step\.started +validate_code/g)).toHaveLength(1);
+      const shown = cli(["runs", "show", id, "--store", store]);
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toContain(`${id}  ${status === "succeeded" ? "✓" : "✗"} ${status}`);
+      if (status === "succeeded") {
+        expect(git(repo, "tag")).toBe("codegen/user_profile");
+        expect(snapshotOf(repo).locked).toBe(false);
+      } else {
+        expect(shown.stdout).toContain("compensated, in order: generate_code, reserve_resources");
+        expect(snapshotOf(repo)).toEqual(before);
+      }
+    }
+    expect(cli(["resume", "examples/codegen-transaction.ts", "--store", store]).stderr).toContain("Nothing to resume");
+    expect(cli(["runs", "show", "nope", "--store", store]).code).toBe(2);
+  }, 60_000);
 });

@@ -1,7 +1,10 @@
 /**
  * The `rubberduck` command line. Uses only the library's public API.
  *
- *   rubberduck run <file> [--workflow NAME] [--input JSON|@file.json] [--parallel-limit N] [--debug] [--json]
+ *   rubberduck run <file> [--workflow NAME] [--input JSON|@file.json] [--store runs.db] [--parallel-limit N] [--json]
+ *   rubberduck resume [id] <file> --store runs.db
+ *   rubberduck runs --store runs.db [--status S] [--workflow NAME] [--limit N] [--json]
+ *   rubberduck runs show <id> --store runs.db [--json]
  *   rubberduck graph <file> [--workflow NAME] [--format mermaid|dot|svg] [--out FILE]
  *   rubberduck view <trace.jsonl> [--out run.html]
  *   rubberduck list <file>
@@ -12,14 +15,18 @@ import { Command, InvalidArgumentError } from "commander";
 import {
   type AnyWorkflow,
   createEngine,
+  type Engine,
   ErrorCode,
   plan,
+  type RunStatus,
   type StepStatus,
   serializeError,
+  sqliteStore,
   toDot,
   toMermaid,
   toSvg,
   type WorkflowResult,
+  type WorkflowRun,
 } from "../index.js";
 import { parseTrace, renderTraceHtml, type TraceFooter, type TraceHeader } from "../trace-viewer/index.js";
 import { CliError } from "./cli-error.js";
@@ -27,6 +34,7 @@ import { parseInput } from "./input.js";
 import { startInspector } from "./inspector.js";
 import { loadModule, pickWorkflow } from "./load.js";
 import { lineProgress, liveProgress } from "./progress.js";
+import { runDetails, runsTable } from "./runs.js";
 
 /** Exit codes: 0 succeeded, 1 failed, 2 bad usage or input, 124 timed out, 130 cancelled. */
 const EXIT = { succeeded: 0, failed: 1, usage: 2, timed_out: 124, cancelled: 130 } as const;
@@ -41,7 +49,18 @@ interface RunOptions {
   inspect?: number | true;
   inspectWait?: number;
   print?: string;
+  store?: string;
 }
+
+const STATUSES: readonly RunStatus[] = [
+  "running",
+  "stopping",
+  "compensating",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "timed_out",
+];
 
 export async function main(argv: readonly string[]): Promise<number> {
   let debug = argv.includes("--debug");
@@ -72,10 +91,66 @@ export async function main(argv: readonly string[]): Promise<number> {
       "with --inspect: start the run after this long even if no browser connected",
       seconds,
     )
+    .option("-s, --store <file>", "journal the run in this SQLite file, to resume it after a crash")
     .option("--debug", "show stack traces")
     .action(async (file: string, options: RunOptions) => {
       debug = options.debug === true;
       code = await run(file, options);
+    });
+  program
+    .command("resume")
+    .description("resume interrupted executions from a store: one by id, or every one this process may claim")
+    .argument(
+      "<[id] file...>",
+      "the execution to resume (default: every interrupted one), and the module exporting the workflows they run",
+    )
+    .requiredOption("-s, --store <file>", "the SQLite file the executions are journaled in")
+    .option("--json", "print each WorkflowResult as JSON on stdout")
+    .option("--debug", "show stack traces")
+    .action(async (args: string[], options: RunOptions) => {
+      debug = options.debug === true;
+      if (args.length > 2) throw new CliError("resume takes an execution id (optional) and a module.", "");
+      // `resume FILE` (one argument) resumes them all.
+      code = args.length === 1 ? await resume(undefined, args[0]!, options) : await resume(args[0], args[1]!, options);
+    });
+  const runs = program
+    .command("runs")
+    .description("list the executions journaled in a store, newest first")
+    .requiredOption("-s, --store <file>", "the SQLite file")
+    .option("--status <status>", `only these (${STATUSES.join(", ")}); comma-separated`)
+    .option("-w, --workflow <name>", "only executions of this workflow")
+    .option("-n, --limit <n>", "at most this many", positiveInt, 50)
+    .option("--json", "print them as JSON")
+    .action(async (options: { store: string; status?: string; workflow?: string; limit: number; json?: boolean }) => {
+      const status = options.status?.split(",").map((s) => s.trim()) as RunStatus[] | undefined;
+      const unknown = status?.filter((s) => !STATUSES.includes(s));
+      if (unknown !== undefined && unknown.length > 0) {
+        throw new CliError(`--status: unknown status ${unknown.join(", ")}.`, `Use ${STATUSES.join(", ")}.`);
+      }
+      await withStore(options.store, async (engine) => {
+        const page = await engine.runs.list({ status, workflow: options.workflow, limit: options.limit });
+        process.stdout.write(options.json ? `${JSON.stringify(page.runs, null, 2)}\n` : runsTable(page.runs));
+      });
+    });
+  runs
+    .command("show")
+    .description("one execution: its summary and its journal")
+    .argument("<id>", "the execution id")
+    .option("--json", "print it as JSON")
+    .action(async (id: string, options: { json?: boolean }) => {
+      // `--store` belongs to `runs` (before or after `show`).
+      const store = (runs.opts() as { store: string }).store;
+      await withStore(store, async (engine) => {
+        const details = await engine.runs.get(id).catch((error: unknown) => {
+          if ((error as { code?: string }).code === ErrorCode.EXECUTION_NOT_FOUND) {
+            throw new CliError(`${store} holds no execution ${id}.`, "List them with `rubberduck runs`.");
+          }
+          throw error;
+        });
+        process.stdout.write(
+          options.json ? `${JSON.stringify(toJson(details as never), null, 2)}\n` : runDetails(details),
+        );
+      });
     });
   program
     .command("graph")
@@ -166,11 +241,111 @@ async function run(file: string, options: RunOptions): Promise<number> {
     }
     if (!connected) process.stderr.write(`No browser connected in ${wait} s; starting the run\n`);
   }
-  const engine = createEngine({ workflows: [wf], ...(inspector === undefined ? {} : { inspect: inspector.inspect }) });
+  const store = options.store === undefined ? undefined : openStore(options.store);
+  const engine = createEngine({
+    // With a store, every workflow of the module is registered: `resume` finds them there.
+    workflows: store === undefined ? [wf] : [...loaded.workflows.filter((w) => w.name !== wf.name), wf],
+    store,
+    ...(inspector === undefined ? {} : { inspect: inspector.inspect }),
+  });
   const run = engine.start(wf, input as Record<string, unknown>, { debug: options.traceFile !== undefined });
+  if (options.store !== undefined) {
+    process.stderr.write(
+      `Journaled in ${options.store} as ${run.id} (after a crash: rubberduck resume ${run.id} ${file} --store ${options.store})\n`,
+    );
+  }
+  const result = await follow(run, p, options);
+  await engine.close();
+  await store?.close();
+  if (options.traceFile !== undefined) writeTrace(options.traceFile, wf, result);
+  report(result, p, options);
+  if (inspector !== undefined) {
+    // The server keeps every message of the run: a browser opened now still sees it all.
+    process.stderr.write(`The run is over; the inspector stays up at ${inspector.url}. Press Ctrl-C to quit.\n`);
+    await untilInterrupted(new Promise<never>(() => {}));
+    await inspector.stop();
+  }
+  return exitCode(result);
+}
+
+/** Resume one execution (by id) or every interrupted one, with the same progress as `run`. */
+async function resume(id: string | undefined, file: string, options: RunOptions): Promise<number> {
+  const loaded = await loadModule(file);
+  const store = openStore(options.store!);
+  const engine = createEngine({ workflows: loaded.workflows, store });
+  try {
+    let runs: WorkflowRun[];
+    if (id !== undefined) {
+      runs = [
+        await engine.resume(id).catch((error: unknown) => Promise.reject(resumeError(error, id, options.store!))),
+      ];
+    } else {
+      runs = await engine.recover();
+      if (runs.length === 0) {
+        process.stderr.write(
+          `Nothing to resume in ${options.store}: no interrupted execution this process may claim.\n`,
+        );
+        return EXIT.succeeded;
+      }
+      process.stderr.write(
+        `Resuming ${runs.length} execution${runs.length === 1 ? "" : "s"}: ${runs.map((r) => r.id).join(", ")}\n`,
+      );
+    }
+    let worst: number = EXIT.succeeded;
+    for (const run of runs) {
+      const wf = loaded.workflows.find((w) => w.name === run.workflow && w.version === run.version)!;
+      const p = plan(wf);
+      process.stderr.write(`${run.id}: ${run.workflow}@${run.version}\n`);
+      const result = await follow(run, p, options, true);
+      report(result, p, options);
+      worst = Math.max(worst, exitCode(result));
+    }
+    return worst;
+  } finally {
+    await engine.close();
+    await store.close();
+  }
+}
+
+function resumeError(error: unknown, id: string, store: string): unknown {
+  const code = (error as { code?: string }).code;
+  if (code === ErrorCode.EXECUTION_NOT_FOUND) {
+    return new CliError(`${store} holds no execution ${id}.`, "List them with `rubberduck runs --store …`.");
+  }
+  if (code === ErrorCode.DEFINITION_MISMATCH || code === ErrorCode.LEASE_LOST) {
+    return new CliError((error as Error).message, "The execution is left as it is.");
+  }
+  return error;
+}
+
+function openStore(file: string) {
+  try {
+    return sqliteStore(file);
+  } catch (error) {
+    throw new CliError(`Could not open the store ${file}: ${(error as Error).message}`);
+  }
+}
+
+async function withStore(file: string, use: (engine: Engine) => Promise<void>): Promise<void> {
+  const store = openStore(file);
+  try {
+    await use(createEngine({ store }));
+  } finally {
+    await store.close();
+  }
+}
+
+/** Show a run's progress until it ends (Ctrl-C cancels it: the rollback runs); its result. */
+async function follow(
+  run: WorkflowRun,
+  p: ReturnType<typeof plan>,
+  options: RunOptions,
+  replay = false,
+): Promise<WorkflowResult> {
   const tty = process.stderr.isTTY === true && !options.json && process.env.RUBBERDUCK_PROGRESS !== "lines";
   const progress = tty ? liveProgress(p, process.stderr) : lineProgress((line) => process.stderr.write(`${line}\n`));
-  run.events.subscribe((event) => progress.event(event));
+  // A resumed run shows its history first, then what happens now.
+  (replay ? run.eventsFrom(1) : run.events).subscribe((event) => progress.event(event));
 
   let interrupts = 0;
   const onSigint = () => {
@@ -185,28 +360,23 @@ async function run(file: string, options: RunOptions): Promise<number> {
   // A step waiting on a promise holds no handle of its own: keep the process alive
   // until the run ends (and for Ctrl-C to reach it).
   const keepAlive = setInterval(() => {}, 60_000);
-  let result: WorkflowResult;
   try {
-    result = await run.result;
+    return await run.result;
   } finally {
     clearInterval(keepAlive);
     process.off("SIGINT", onSigint);
     progress.stop();
   }
-  if (options.traceFile !== undefined) writeTrace(options.traceFile, wf, result);
+}
 
+function report(result: WorkflowResult, p: ReturnType<typeof plan>, options: RunOptions): void {
   if (options.json) process.stdout.write(`${JSON.stringify(toJson({ ...result, trace: undefined }), null, 2)}\n`);
   else if (result.status === "succeeded") printOutputs(result, p, options.print);
   if (result.status !== "succeeded") printFailure(result, options.debug === true);
-  if (inspector !== undefined) {
-    // The server keeps every message of the run: a browser opened now still sees it all.
-    process.stderr.write(`The run is over; the inspector stays up at ${inspector.url}. Press Ctrl-C to quit.\n`);
-    await untilInterrupted(new Promise<never>(() => {}));
-    await inspector.stop();
-  }
-  // Input the workflow rejected before any step ran is bad usage, not a failed run.
-  return inputRejected(result) ? EXIT.usage : EXIT[result.status];
 }
+
+/** Input the workflow rejected before any step ran is bad usage, not a failed run. */
+const exitCode = (result: WorkflowResult): number => (inputRejected(result) ? EXIT.usage : EXIT[result.status]);
 
 /** The workflow refused its input (missing names, its schema) before any step ran. */
 function inputRejected(result: WorkflowResult): boolean {

@@ -52,9 +52,11 @@ interface Row {
 
 /** Plain lines, one per event (for logs and pipes). */
 export function lineProgress(write: (line: string) => void, now: () => number = Date.now): Progress {
-  const start = now();
+  // Times are the events' own, from the first one seen (a resumed run's history included).
+  let start: number | undefined;
   return {
     event(e) {
+      start ??= Math.min(e.timestamp, now());
       const where = e.path === undefined ? "" : `${e.path.join("/")}/`;
       const details = [
         e.attempt === undefined ? "" : `attempt ${e.attempt}`,
@@ -64,7 +66,7 @@ export function lineProgress(write: (line: string) => void, now: () => number = 
         // The step is on the line already: its error says what went wrong, once.
         e.error === undefined ? "" : e.error.step === e.step ? e.error.detail : e.error.message,
       ].filter(Boolean);
-      const ms = String(now() - start).padStart(5);
+      const ms = String(e.timestamp - start).padStart(5);
       write(
         `[+${ms} ms] ${e.type.padEnd(24)} ${where}${e.step ?? ""}${details.length ? ` (${details.join(", ")})` : ""}`.trimEnd(),
       );
