@@ -202,18 +202,17 @@ export class Durable {
    * of this host that is gone. Undefined: another owner holds it.
    */
   async claim(record: RunRecord): Promise<Lease | undefined> {
+    const [lease] = await this.claimAll([record]);
+    return lease;
+  }
+
+  /** Claim several at once (one store transaction): the leases of those still claimable. */
+  async claimAll(records: readonly RunRecord[]): Promise<Lease[]> {
     const { store, owner, leaseMs, now } = this.#options;
     const t = now();
-    const from = ownerGone(record.owner) ? record.owner : undefined;
-    const [lease] = await store.claim({
-      owner,
-      now: t,
-      until: t + leaseMs,
-      limit: 1,
-      executionId: record.executionId,
-      from,
-    });
-    return lease;
+    const gone = [...new Set(records.flatMap((r) => (r.owner !== undefined && ownerGone(r.owner) ? [r.owner] : [])))];
+    const executionIds = records.map((r) => r.executionId);
+    return store.claim({ owner, now: t, until: t + leaseMs, limit: records.length, executionIds, gone });
   }
 
   async record(executionId: string): Promise<RunRecord> {
@@ -224,6 +223,12 @@ export class Durable {
 
   async history(executionId: string) {
     return (await this.#options.store.events(executionId)).map(decodeEvent);
+  }
+
+  /** Several executions' journals, decoded, in one read. */
+  async histories(executionIds: readonly string[]) {
+    const journals = await this.#options.store.journals(executionIds);
+    return new Map([...journals].map(([id, rows]) => [id, rows.map(decodeEvent)]));
   }
 
   /** Journaled events of an execution as WorkflowEvents, from `fromSeq`. */
@@ -240,22 +245,28 @@ export class Durable {
    * Unfinished top-level executions that this engine could claim now (lease expired, or
    * held by a gone process of this host) and whose definition it has, oldest first.
    */
-  async *claimable(): AsyncGenerator<RunRecord> {
+  async claimable(): Promise<RunRecord[]> {
     const { store, now } = this.#options;
     let cursor: string | undefined;
     const found: RunRecord[] = [];
+    const gone = new Map<string, boolean>();
+    const isGone = (owner: string | undefined) => {
+      if (owner === undefined) return false;
+      let answer = gone.get(owner);
+      if (answer === undefined) gone.set(owner, (answer = ownerGone(owner)));
+      return answer;
+    };
     do {
       const page = await store.list({ status: UNFINISHED, limit: 1_000, cursor });
       const t = now();
       for (const record of page.runs) {
         if (record.parentId !== undefined) continue;
-        const expired = record.leaseUntil === undefined || record.leaseUntil < t || ownerGone(record.owner);
+        const expired = record.leaseUntil === undefined || record.leaseUntil < t || isGone(record.owner);
         if (expired && this.#has(record)) found.push(record);
       }
       cursor = page.cursor;
     } while (cursor !== undefined);
-    found.reverse();
-    yield* found;
+    return found.reverse();
   }
 
   #has(record: RunRecord): boolean {

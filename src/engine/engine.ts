@@ -13,7 +13,7 @@ import type { AnyWorkflow, InputOf, ResultOf } from "../dsl/workflow.js";
 import { LeaseLostError } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
 import type { WorkflowResult } from "../result.js";
-import { type ExecutionStore, FINAL_STATUSES, type RunRecord } from "../store/execution-store.js";
+import { type ExecutionStore, FINAL_STATUSES, type Lease, type RunRecord } from "../store/execution-store.js";
 import type { Instrument, Telemetry } from "../telemetry/telemetry.js";
 import { type Clock, systemClock } from "./clock.js";
 import { Durable, type Runs } from "./durable.js";
@@ -330,12 +330,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const until = record.leaseUntil === undefined ? "" : ` until ${new Date(record.leaseUntil).toISOString()}`;
       throw new LeaseLostError(executionId, `it is leased by ${record.owner ?? "another engine"}${until}`);
     }
-    const history = await d.history(executionId);
+    return relaunch(wf, lease, await d.history(executionId));
+  };
+
+  /** A claimed execution, rebuilt from its journal and resumed here. */
+  const relaunch = (wf: AnyWorkflow, lease: Lease, history: Parameters<typeof launch>[5]): WorkflowRun => {
+    const d = needStore();
     return launch(
       wf,
       undefined,
       {},
-      executionId,
+      lease.executionId,
       (self) =>
         d.journalOf(
           lease,
@@ -349,13 +354,19 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const recover = async (): Promise<WorkflowRun[]> => {
     const d = needStore();
     const runs: WorkflowRun[] = [];
-    for await (const record of d.claimable()) {
-      try {
-        runs.push(await resume(record.executionId));
-      } catch (error) {
-        // Claimed by another engine in the meantime: theirs now.
-        if (!(error instanceof LeaseLostError)) {
-          warnAdapter("Recovery", `of execution ${record.executionId}`, error, "RubberDuckRecoveryWarning");
+    const records = (await d.claimable()).filter((r) => !live.has(r.executionId) && !resuming.has(r.executionId));
+    // Claimed in batches (one store transaction each); one claimed by another engine meanwhile is theirs.
+    for (let at = 0; at < records.length; at += 500) {
+      const batch = records.slice(at, at + 500);
+      const byId = new Map(batch.map((r) => [r.executionId, r]));
+      const leases = await d.claimAll(batch);
+      const histories = await d.histories(leases.map((l) => l.executionId));
+      for (const lease of leases) {
+        const record = byId.get(lease.executionId)!;
+        try {
+          runs.push(relaunch(d.definitionOf(record), lease, histories.get(lease.executionId) ?? []));
+        } catch (error) {
+          warnAdapter("Recovery", `of execution ${lease.executionId}`, error, "RubberDuckRecoveryWarning");
         }
       }
     }

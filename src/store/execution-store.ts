@@ -87,7 +87,7 @@ export interface NewRun {
  * The right to write an execution's journal, until `until`.
  *
  * @example
- * const [lease] = await store.claim({ owner: "api-2", now, until: now + 30_000, limit: 1, executionId: id });
+ * const [lease] = await store.claim({ owner: "api-2", now, until: now + 30_000, limit: 1, executionIds: [id] });
  */
 export interface Lease {
   readonly executionId: string;
@@ -177,20 +177,23 @@ export interface ExecutionStore {
   renew(lease: Lease, until: number): Promise<Lease>;
   /**
    * Take unfinished executions whose lease expired before `now` (oldest first, at most
-   * `limit`), each with a new epoch; `executionId` claims that one only. `from`: also
-   * take it if its lease is still held by this owner (one known to be gone).
+   * `limit`), each with a new epoch; `executionIds` claims those only (the ones that are
+   * claimable, in one transaction). `gone`: owners known to be gone — their leases are
+   * taken even before they expire.
    */
   claim(options: {
     readonly owner: string;
     readonly now: number;
     readonly until: number;
     readonly limit: number;
-    readonly executionId?: string;
-    readonly from?: string;
+    readonly executionIds?: readonly string[];
+    readonly gone?: readonly string[];
   }): Promise<Lease[]>;
   get(executionId: string): Promise<RunRecord | undefined>;
   /** The journal of an execution from `fromSeq` (default 1), in seq order. */
   events(executionId: string, fromSeq?: number): Promise<JournalEvent[]>;
+  /** The whole journals of several executions at once (recovery reads them in batches); absent ones are left out. */
+  journals(executionIds: readonly string[]): Promise<Map<string, JournalEvent[]>>;
   list(query?: RunQuery): Promise<RunPage>;
   /** Delete finished executions (and their journals) finished before `finishedBefore`; how many. */
   prune(options: { readonly finishedBefore: number }): Promise<number>;

@@ -96,14 +96,22 @@ export function memoryStore(): ExecutionStore {
       return { ...lease, until };
     },
 
-    async claim({ owner, now, until, limit, executionId, from }) {
-      const candidates = [...rows.values()]
-        .map((row) => row.run)
+    async claim({ owner, now, until, limit, executionIds, gone }) {
+      const goneOwners = new Set(gone ?? []);
+      const pool =
+        executionIds === undefined
+          ? [...rows.values()].map((row) => row.run)
+          : executionIds.flatMap((id) => {
+              const run = rows.get(id)?.run;
+              return run === undefined ? [] : [run];
+            });
+      const candidates = pool
         .filter(
           (run) =>
-            (executionId === undefined || run.executionId === executionId) &&
             !FINAL_STATUSES.has(run.status) &&
-            (run.leaseUntil === undefined || run.leaseUntil < now || (from !== undefined && run.owner === from)),
+            (run.leaseUntil === undefined ||
+              run.leaseUntil < now ||
+              (run.owner !== undefined && goneOwners.has(run.owner))),
         )
         .sort((a, b) => a.startedAt - b.startedAt || a.executionId.localeCompare(b.executionId))
         .slice(0, limit);
@@ -116,6 +124,15 @@ export function memoryStore(): ExecutionStore {
 
     async get(executionId) {
       return rows.get(executionId)?.run;
+    },
+
+    async journals(executionIds) {
+      const found = new Map<string, JournalEvent[]>();
+      for (const id of executionIds) {
+        const row = rows.get(id);
+        if (row !== undefined) found.set(id, row.journal.slice());
+      }
+      return found;
     },
 
     async events(executionId, fromSeq = 1) {

@@ -154,18 +154,23 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
        WHERE execution_id = @executionId`,
     ),
     renew: db.prepare("UPDATE runs SET lease_until = ? WHERE execution_id = ?"),
-    claimable: db.prepare<[number, string | null, number], RunRow>(
+    // `gone`: a JSON array of owners known to be gone.
+    claimable: db.prepare<[number, string, number], RunRow>(
       `SELECT * FROM runs WHERE status IN ('running', 'stopping', 'compensating')
-         AND (lease_until IS NULL OR lease_until < ? OR owner = ?)
+         AND (lease_until IS NULL OR lease_until < ? OR owner IN (SELECT value FROM json_each(?)))
        ORDER BY started_at, execution_id LIMIT ?`,
     ),
-    claimableOne: db.prepare<[string, number, string | null], RunRow>(
+    claimableOne: db.prepare<[string, number, string], RunRow>(
       `SELECT * FROM runs WHERE execution_id = ? AND status IN ('running', 'stopping', 'compensating')
-         AND (lease_until IS NULL OR lease_until < ? OR owner = ?)`,
+         AND (lease_until IS NULL OR lease_until < ? OR owner IN (SELECT value FROM json_each(?)))`,
     ),
     take: db.prepare("UPDATE runs SET owner = ?, lease_until = ?, epoch = epoch + 1 WHERE execution_id = ?"),
     events: db.prepare<[string, number], { seq: number; type: string; at: number; data: string }>(
       "SELECT seq, type, at, data FROM events WHERE execution_id = ? AND seq >= ? ORDER BY seq",
+    ),
+    journals: db.prepare<[string], { execution_id: string; seq: number; type: string; at: number; data: string }>(
+      `SELECT execution_id, seq, type, at, data FROM events
+       WHERE execution_id IN (SELECT value FROM json_each(?)) ORDER BY execution_id, seq`,
     ),
     prunable: db.prepare<[number], { execution_id: string }>(
       "SELECT execution_id FROM runs WHERE finished_at IS NOT NULL AND finished_at < ?",
@@ -283,14 +288,18 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
         .immediate();
     },
 
-    async claim({ owner, now, until, limit, executionId, from }) {
+    async claim({ owner, now, until, limit, executionIds, gone }) {
       open();
+      const goneOwners = JSON.stringify(gone ?? []);
       return db
         .transaction(() => {
           const rows =
-            executionId === undefined
-              ? q.claimable.all(now, from ?? null, limit)
-              : (q.claimableOne.all(executionId, now, from ?? null) as RunRow[]);
+            executionIds === undefined
+              ? q.claimable.all(now, goneOwners, limit)
+              : executionIds
+                  .flatMap((id) => q.claimableOne.all(id, now, goneOwners) as RunRow[])
+                  .sort((a, b) => a.started_at - b.started_at || (a.execution_id < b.execution_id ? -1 : 1))
+                  .slice(0, limit);
           return rows.map((row): Lease => {
             q.take.run(owner, until, row.execution_id);
             return { executionId: row.execution_id, owner, epoch: row.epoch + 1, until };
@@ -303,6 +312,18 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
       open();
       const row = q.run.get(executionId);
       return row === undefined ? undefined : recordOf(row);
+    },
+
+    async journals(executionIds) {
+      open();
+      const found = new Map<string, JournalEvent[]>();
+      const rows = q.journals.all(JSON.stringify(executionIds));
+      for (const e of rows) {
+        let list = found.get(e.execution_id);
+        if (list === undefined) found.set(e.execution_id, (list = []));
+        list.push({ seq: e.seq, type: e.type, at: e.at, data: JSON.parse(e.data) as unknown });
+      }
+      return found;
     },
 
     async events(executionId, fromSeq = 1) {

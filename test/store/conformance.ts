@@ -120,11 +120,45 @@ export function storeConformance(name: string, open: () => ExecutionStore | Prom
       "takes over a lease still held by an owner known to be gone, and only that owner's",
       withStore(async (store) => {
         await store.create(run("e1"), [ev(1)], { owner: "host:1", until: 5_000 });
-        expect(await store.claim({ owner: "b", now: 1_000, until: 9_000, limit: 10, from: "host:2" })).toEqual([]);
-        const [taken] = await store.claim({ owner: "b", now: 1_000, until: 9_000, limit: 10, from: "host:1" });
+        expect(await store.claim({ owner: "b", now: 1_000, until: 9_000, limit: 10, gone: ["host:2"] })).toEqual([]);
+        const [taken] = await store.claim({ owner: "b", now: 1_000, until: 9_000, limit: 10, gone: ["host:1"] });
         expect(taken).toEqual({ executionId: "e1", owner: "b", epoch: 2, until: 9_000 });
-        const one = await store.claim({ owner: "c", now: 1_000, until: 9_000, limit: 1, executionId: "e1", from: "b" });
+        const one = await store.claim({
+          owner: "c",
+          now: 1_000,
+          until: 9_000,
+          limit: 1,
+          executionIds: ["e1"],
+          gone: ["b"],
+        });
         expect(one.map((l) => l.epoch)).toEqual([3]);
+      }),
+    );
+
+    it(
+      "reads several journals at once, each in seq order, leaving out unknown executions",
+      withStore(async (store) => {
+        for (const id of ["a", "b"]) {
+          const { lease } = (await store.create(run(id), [ev(1)], { owner: "o", until: 9_000 })) as { lease: Lease };
+          await store.append(lease, [ev(2), ev(3)], { updatedAt: 2 });
+        }
+        const journals = await store.journals(["b", "nope", "a"]);
+        expect([...journals.keys()].sort()).toEqual(["a", "b"]);
+        expect(journals.get("a")!.map((e) => e.seq)).toEqual([1, 2, 3]);
+        expect(journals.get("b")).toEqual(await store.events("b"));
+      }),
+    );
+
+    it(
+      "claims a batch of named executions at once: only the claimable ones, oldest first",
+      withStore(async (store) => {
+        await store.create({ ...run("old"), startedAt: 1 }, [ev(1)], { owner: "a", until: 2_000 });
+        await store.create({ ...run("held"), startedAt: 2 }, [ev(1)], { owner: "a", until: 9_000 });
+        await store.create({ ...run("new"), startedAt: 3 }, [ev(1)], { owner: "a", until: 2_000 });
+        const ids = ["new", "held", "missing", "old"];
+        const leases = await store.claim({ owner: "b", now: 3_000, until: 9_000, limit: 10, executionIds: ids });
+        expect(leases.map((l) => l.executionId)).toEqual(["old", "new"]);
+        expect(await store.claim({ owner: "c", now: 3_000, until: 9_000, limit: 10, executionIds: ids })).toEqual([]);
       }),
     );
 
@@ -169,7 +203,7 @@ export function storeConformance(name: string, open: () => ExecutionStore | Prom
         expect(first.map((l) => l.executionId)).toEqual(["e0", "e1"]);
         expect(second.map((l) => l.executionId)).toEqual(["e2", "e3", "e4"]);
         expect(await store.claim({ owner: "d", now: 3_000, until: 9_000, limit: 10 })).toEqual([]);
-        const one = await store.claim({ owner: "e", now: 9_500, until: 20_000, limit: 1, executionId: "e3" });
+        const one = await store.claim({ owner: "e", now: 9_500, until: 20_000, limit: 1, executionIds: ["e3"] });
         expect(one).toEqual([{ executionId: "e3", owner: "e", epoch: 3, until: 20_000 }]);
       }),
     );
