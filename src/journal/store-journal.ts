@@ -143,11 +143,19 @@ export class StoreJournal implements RunJournal {
         throw new JournalError(create.run.executionId, `the store already holds it (${result.run.executionId})`);
       }
       this.#lease = result.lease;
+      this.#status = "running";
       if (status !== "running") await store.append(this.#lease, [], { status, updatedAt: last.at });
+      this.#status = status;
       return;
     }
-    await store.append(this.#lease, events, { status, updatedAt: last.at });
+    // The projection's status is written when it changes (the row's indexed columns stay put otherwise).
+    const changed = status === this.#status ? undefined : status;
+    await store.append(this.#lease, events, { status: changed, updatedAt: last.at });
+    this.#status = status;
   }
+
+  /** The status the projection row has (as this journal last wrote it). */
+  #status: RunStatus | undefined;
 
   #fail(error: unknown): void {
     const id = this.#lease?.executionId ?? this.#options.create?.run.executionId ?? "?";

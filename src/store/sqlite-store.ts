@@ -148,10 +148,22 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
          @metadata, @owner, @until, 1, @lastSeq, @startedAt, @startedAt, NULL)`,
     ),
     insertEvent: db.prepare("INSERT INTO events (execution_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)"),
-    patch: db.prepare(
-      `UPDATE runs SET last_seq = @lastSeq, status = COALESCE(@status, status),
+    // The fence and the projection in one statement: it changes the row only if the
+    // lease's epoch is the execution's, the execution is not finished, and (with events)
+    // they follow its last seq.
+    fencedPatch: db.prepare(
+      `UPDATE runs SET last_seq = last_seq + @count, status = COALESCE(@status, status),
          finished_at = COALESCE(@finishedAt, finished_at), updated_at = @updatedAt
-       WHERE execution_id = @executionId`,
+       WHERE execution_id = @executionId AND epoch = @epoch
+         AND status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out')
+         AND (@before IS NULL OR last_seq = @before)`,
+    ),
+    // The same without a status change: it leaves the indexed columns alone (the common case).
+    fencedSeq: db.prepare(
+      `UPDATE runs SET last_seq = last_seq + @count, updated_at = @updatedAt
+       WHERE execution_id = @executionId AND epoch = @epoch
+         AND status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out')
+         AND (@before IS NULL OR last_seq = @before)`,
     ),
     renew: db.prepare("UPDATE runs SET lease_until = ? WHERE execution_id = ?"),
     // `gone`: a JSON array of owners known to be gone.
@@ -187,26 +199,51 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
     return row!;
   };
 
-  const appendOne = db.transaction((op: PendingAppend) => {
-    const row = leased(op.lease);
-    checkSeqs(op.lease.executionId, row.last_seq, op.events);
-    for (const e of op.events) q.insertEvent.run(op.lease.executionId, e.seq, e.type, e.at, JSON.stringify(e.data));
-    q.patch.run({
-      executionId: op.lease.executionId,
-      lastSeq: row.last_seq + op.events.length,
-      status: op.patch.status ?? null,
-      finishedAt: finishedAtOf(op.patch) ?? null,
-      updatedAt: op.patch.updatedAt,
-    });
-  });
+  const append = (op: PendingAppend): void => {
+    const id = op.lease.executionId;
+    const before = op.events.length === 0 ? null : op.events[0]!.seq - 1;
+    if (before !== null) checkSeqs(id, before, op.events);
+    const finishedAt = finishedAtOf(op.patch);
+    const { changes } =
+      op.patch.status === undefined && finishedAt === undefined
+        ? q.fencedSeq.run({
+            executionId: id,
+            epoch: op.lease.epoch,
+            before,
+            count: op.events.length,
+            updatedAt: op.patch.updatedAt,
+          })
+        : q.fencedPatch.run({
+            executionId: id,
+            epoch: op.lease.epoch,
+            before,
+            count: op.events.length,
+            status: op.patch.status ?? null,
+            finishedAt: finishedAt ?? null,
+            updatedAt: op.patch.updatedAt,
+          });
+    if (changes !== 1) {
+      // Refused: say why (the lease, or the seqs).
+      const row = leased(op.lease);
+      checkSeqs(id, row.last_seq, op.events);
+    }
+    for (const e of op.events) q.insertEvent.run(id, e.seq, e.type, e.at, JSON.stringify(e.data));
+  };
+  const appendInSavepoint = db.transaction(append);
 
-  // Group commit: the appends of one tick, one transaction; each in its own savepoint.
+  // Group commit: the appends of one tick, one transaction; each in its own savepoint
+  // (so that one refused writer does not undo the others), unless it is alone.
   let pending: PendingAppend[] = [];
   const flush = db.transaction((batch: readonly PendingAppend[]) => {
+    if (batch.length === 1) {
+      append(batch[0]!);
+      storeFaults.inGroupCommit?.();
+      return [undefined];
+    }
     const outcomes: (unknown | undefined)[] = [];
     for (const op of batch) {
       try {
-        appendOne(op);
+        appendInSavepoint(op);
         outcomes.push(undefined);
       } catch (error) {
         outcomes.push(error ?? new Error("append failed"));
@@ -222,6 +259,11 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
     try {
       outcomes = flush.immediate(batch);
     } catch (error) {
+      // A lone append that was refused (or failed): its transaction is rolled back.
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
       for (const op of batch) op.reject(error);
       return;
     }
