@@ -10,7 +10,7 @@
  *   until they have all finished;
  * - bytes stored per step (SQLite file and WAL, after the throughput run).
  *
- * Medians of 5 runs after a warm-up (recovery: of 3).
+ * Medians of 5 runs, the kinds of store in turn after a warm-up round (recovery: of 3).
  *
  *   npx tsx bench/durable.ts [--quick]
  */
@@ -160,9 +160,17 @@ const fmt = (n: number, digits = 1) => n.toLocaleString("en", { maximumFractionD
 
 console.log(`Durable executions (Node ${process.version}, medians of ${RUNS} runs after a warm-up)\n`);
 
+/** Samples of every kind in turn (a warm-up round first), so that no kind runs on a colder process. */
+async function rounds<T>(runs: number, fn: (kind: StoreKind) => Promise<T>): Promise<Map<StoreKind, T[]>> {
+  for (const kind of KINDS) await fn(kind);
+  const out = new Map<StoreKind, T[]>(KINDS.map((k) => [k, []]));
+  for (let i = 0; i < runs; i++) for (const kind of KINDS) out.get(kind)!.push(await fn(kind));
+  return out;
+}
+
 console.log(`Journal overhead: a chain of ${CHAIN} no-op steps, one execution at a time`);
 const chainMs = new Map<StoreKind, number>();
-for (const kind of KINDS) chainMs.set(kind, median(await samples(RUNS, () => timeChain(kind))));
+for (const [kind, all] of await rounds(RUNS, timeChain)) chainMs.set(kind, median(all));
 for (const kind of KINDS) {
   const ms = chainMs.get(kind)!;
   const perStep = ((ms - chainMs.get("none")!) * 1000) / CHAIN;
@@ -174,8 +182,7 @@ for (const kind of KINDS) {
 
 console.log(`\nThroughput: ${fmt(EXECUTIONS, 0)} executions of a 3-step workflow, ${IN_FLIGHT} in flight`);
 const throughput = new Map<StoreKind, { ms: number; bytes: number }>();
-for (const kind of KINDS) {
-  const all = await samples(RUNS, () => timeThroughput(kind));
+for (const [kind, all] of await rounds(RUNS, timeThroughput)) {
   throughput.set(kind, { ms: median(all.map((s) => s.ms)), bytes: all.at(-1)!.bytes });
 }
 for (const kind of KINDS) {
