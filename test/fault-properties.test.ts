@@ -8,7 +8,9 @@
  * Whatever happens: the run ends; its terminal event is its last, even long after; no
  * step starts before its dependencies succeeded; nothing is compensated twice or
  * without having succeeded, and compensate_all undoes in reverse completion order;
- * every error is a WorkflowError; a cache hit is a value the engine accepted.
+ * every error is a WorkflowError; a cache hit is a value the engine accepted. And the run
+ * state is a fold: the same scenarios journaled, the journal folds back into the result
+ * the live run had.
  * `FAULT_RUNS=4000 npx vitest run test/fault-properties.test.ts` searches longer.
  */
 import fc from "fast-check";
@@ -18,6 +20,7 @@ import {
   createEngine,
   type ErrorPolicy,
   isWorkflowError,
+  memoryStore,
   type StepErrorDecision,
   type WorkflowEvent,
   type WorkflowResult,
@@ -321,6 +324,49 @@ describe("fault injection over random DAGs", () => {
           expect(late).toEqual([]);
         }),
         { numRuns: Number(process.env.FAULT_RUNS ?? 250) },
+      );
+    } finally {
+      warnings.mockRestore();
+    }
+  });
+
+  it("a journaled run folds back into the same result", async () => {
+    const warnings = vi.spyOn(process, "emitWarning").mockImplementation(() => {});
+    const view = (r: WorkflowResult) => ({
+      status: r.status,
+      error: r.error?.code,
+      output: r.output,
+      steps: Object.fromEntries(
+        Object.entries(r.steps).map(([name, step]) => [
+          name,
+          {
+            status: step.status,
+            attempts: step.attempts,
+            cached: step.cached,
+            durationMs: step.durationMs,
+            error: step.error?.code,
+          },
+        ]),
+      ),
+      compensation: JSON.parse(
+        JSON.stringify(r.compensation, (_k, v) => (v instanceof Error ? (v as { code?: string }).code : v)),
+      ),
+      errors: r.errors.map((e) => e.code),
+      degraded: r.degraded.map((d) => [d.step, d.error.code, d.fallback]),
+      startedAt: r.startedAt,
+      finishedAt: r.finishedAt,
+    });
+    try {
+      await fc.assert(
+        fc.asyncProperty(scenario, async (s) => {
+          const engine = createEngine({ store: memoryStore() });
+          for (const runNo of [1, 2]) {
+            const { result } = await runOnce(engine, s, { compensations: [] }, runNo);
+            const rebuilt = (await engine.runs.get(result.executionId)).result!;
+            expect(view(rebuilt)).toEqual(view(result));
+          }
+        }),
+        { numRuns: Math.ceil(Number(process.env.FAULT_RUNS ?? 250) / 2) },
       );
     } finally {
       warnings.mockRestore();

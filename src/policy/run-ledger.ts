@@ -210,6 +210,7 @@ export class RunLedger {
     this.#seq++;
     this.#at = at;
     if (event.path !== undefined) {
+      this.#foldNested(event.path, event);
       this.#collectSub(event, at);
       return;
     }
@@ -344,12 +345,45 @@ export class RunLedger {
    * (its id, its sequence), its workflow, version and timestamp kept, its path prefixed.
    */
   forwarded(event: WorkflowEvent, step: string): WorkflowEvent {
-    return {
-      ...event,
-      executionId: this.executionId,
-      seq: ++this.#seq,
-      path: event.path === undefined ? [step] : [step, ...event.path],
+    const path = event.path === undefined ? [step] : [step, ...event.path];
+    this.#foldNested(path, event);
+    return { ...event, executionId: this.executionId, seq: ++this.#seq, path };
+  }
+
+  /**
+   * A sub-workflow's compensation event (its run's, or deeper): into the nested rollback
+   * summaries, step by step — the same whether the event is live or journaled.
+   */
+  #foldNested(
+    path: readonly string[],
+    event: { type: string; step?: string; error?: WorkflowError; reason?: string },
+  ): void {
+    const { type, step } = event;
+    type Mutable = {
+      compensated: string[];
+      failed: { step: string; error: WorkflowError }[];
+      kept: { step: string; reason: string }[];
+      nested?: Record<string, Mutable>;
     };
+    if (type === "workflow.started") {
+      // A new sub run (its step retried): its rollback replaces the last one's.
+      let at = this.#nested as Record<string, Mutable> | undefined;
+      for (const name of path.slice(0, -1)) at = at?.[name]?.nested;
+      if (at !== undefined) delete at[path.at(-1)!];
+      return;
+    }
+    if (step === undefined) return;
+    if (type !== "step.compensated" && type !== "step.kept" && type !== "step.compensation_failed") return;
+    let level = (this.#nested ??= {}) as Record<string, Mutable>;
+    let summary: Mutable | undefined;
+    for (const name of path) {
+      summary = level[name] ??= { compensated: [], failed: [], kept: [] };
+      level = summary.nested ??= {};
+    }
+    if (summary!.nested !== undefined && Object.keys(summary!.nested).length === 0) delete summary!.nested;
+    if (type === "step.compensated") summary!.compensated.push(step);
+    else if (type === "step.kept") summary!.kept.push({ step, reason: event.reason ?? "" });
+    else summary!.failed.push({ step, error: event.error! });
   }
 
   /** A sub-workflow's event nobody wants: keep the sequence numbers as if it had been emitted. */
