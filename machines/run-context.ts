@@ -14,7 +14,7 @@ import type { WorkflowEvent } from "../src/events.js";
 import { plan as planWorkflow } from "../src/planner/plan.js";
 import type { PlannedStep, WorkflowPlan } from "../src/planner/types.js";
 import type { RunEvent, TimedRunEvent } from "../src/policy/run-event.js";
-import { RunLedger } from "../src/policy/run-ledger.js";
+import { RunState } from "../src/policy/run-state.js";
 import { findNonJson } from "../src/util/json-data.js";
 import { warnAdapter } from "../src/util/warn-adapter.js";
 import { validate } from "../src/validation/standard-schema.js";
@@ -34,7 +34,7 @@ export type InternalSnapshot = WorkflowActorSnapshot & { readonly context: Workf
 type StepActorRef = ActorRefFrom<typeof stepLogic>;
 
 export interface WorkflowMachineContext {
-  readonly ledger: RunLedger;
+  readonly ledger: RunState;
   readonly scope: ExecutionScope;
   /** Where events go; undefined: XState's `emit`. */
   readonly sink: Pick<RunRequestOptions, "onEvent" | "listening"> | undefined;
@@ -63,7 +63,7 @@ export function createContext(plan: WorkflowPlan, raw: unknown, compile: Compile
   const input = started === undefined ? request.input : started.input;
   const now = options.now ?? Date.now;
   const ledger =
-    rollback?.ledger ?? new RunLedger(plan, options.executionId ?? nanoid(), EMPTY, now, started?.at ?? now());
+    rollback?.ledger ?? new RunState(plan, options.executionId ?? nanoid(), EMPTY, now, started?.at ?? now());
   if (rollback !== undefined) ledger.reopenForRollback(rollback.cause);
   else {
     guardInput(plan, ledger, () => {
@@ -195,7 +195,7 @@ export function deferStart(context: WorkflowMachineContext, self: AnyActorRef, a
   });
 }
 
-function lateEvent(ledger: RunLedger, type: string): void {
+function lateEvent(ledger: RunState, type: string): void {
   process.emitWarning(
     `Execution ${ledger.executionId} of \`${ledger.plan.workflow}\` produced ${type} after its terminal event; it was dropped`,
     "RubberDuckLateEventWarning",
@@ -294,7 +294,7 @@ function subWorkflowRunner(
     },
     rollback: async (step, handle, cause, signal, parent) => {
       const request = requestFor(step, undefined);
-      const ledger = (handle as RunLedger | undefined) ?? rebuiltSubRun(context, step);
+      const ledger = (handle as RunState | undefined) ?? rebuiltSubRun(context, step);
       if (ledger === undefined) return { compensated: [], failed: [], kept: [] };
       rollbacks.set(request, { ledger, cause });
       const snapshot = await runActor(step, request, parent, signal);
@@ -335,13 +335,13 @@ const endsRun = (events: readonly TimedRunEvent[]) =>
  * A rebuilt run's succeeded sub-workflow step: its sub run's state, folded from the
  * events it journaled up to its end, to roll it back with.
  */
-function rebuiltSubRun(context: WorkflowMachineContext, step: PlannedStep): RunLedger | undefined {
+function rebuiltSubRun(context: WorkflowMachineContext, step: PlannedStep): RunState | undefined {
   const events = context.rebuiltSubs?.get(step.index);
   const first = events?.[0];
   if (events === undefined || first === undefined) return undefined;
   const sub = planWorkflow(step.definition.workflow as AnyWorkflow);
   const { ledger: outer } = context;
-  const ledger = new RunLedger(sub, `${outer.executionId}/${step.name}`, EMPTY, () => outer.now(), first.at);
+  const ledger = new RunState(sub, `${outer.executionId}/${step.name}`, EMPTY, () => outer.now(), first.at);
   if (first.metadata !== undefined) ledger.metadata = metadataOf(first.metadata);
   acceptInput(sub, ledger, first.input);
   const end = events.findIndex((e) => e.path === undefined && FINAL_TYPES.has(e.type));
@@ -389,7 +389,7 @@ export function forgetCached(context: WorkflowMachineContext, i: number): void {
 }
 
 /** RunRequests that reopen a finished sub-workflow run to roll it back. */
-const rollbacks = new WeakMap<RunRequest<unknown>, { ledger: RunLedger; cause: WorkflowError }>();
+const rollbacks = new WeakMap<RunRequest<unknown>, { ledger: RunState; cause: WorkflowError }>();
 const rollbackOf = (request: RunRequest<unknown>) => rollbacks.get(request);
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -398,7 +398,7 @@ const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
  * Run a check of the workflow input; whatever it throws (a getter of the input, a
  * schema that throws instead of reporting issues) fails the run before any step ran.
  */
-function guardInput(plan: WorkflowPlan, ledger: RunLedger, check: () => void): void {
+function guardInput(plan: WorkflowPlan, ledger: RunState, check: () => void): void {
   try {
     check();
   } catch (error) {
@@ -416,7 +416,7 @@ function guardInput(plan: WorkflowPlan, ledger: RunLedger, check: () => void): v
  * workflow's schema (whose output the steps see), holding every name a step reads.
  * An asynchronous schema leaves the ledger `validating`; `begin` waits for it.
  */
-function acceptInput(plan: WorkflowPlan, ledger: RunLedger, value: unknown): void {
+function acceptInput(plan: WorkflowPlan, ledger: RunState, value: unknown): void {
   const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
   if (plan.inputSchema !== undefined) {
     let verdict: unknown;
@@ -457,7 +457,7 @@ function ownData(value: Record<string, unknown>): Record<string, unknown> {
  * unless a schema validated it: the schema is then the contract, and a key it leaves
  * out (an optional one) reads as undefined.
  */
-export function settleInput(plan: WorkflowPlan, ledger: RunLedger, value: unknown): void {
+export function settleInput(plan: WorkflowPlan, ledger: RunState, value: unknown): void {
   guardInput(plan, ledger, () => {
     const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
     ledger.workflowInput = isObject ? freeze(ownData(value as Record<string, unknown>), true) : EMPTY;
@@ -465,7 +465,7 @@ export function settleInput(plan: WorkflowPlan, ledger: RunLedger, value: unknow
   });
 }
 
-function checkRequired(plan: WorkflowPlan, ledger: RunLedger): void {
+function checkRequired(plan: WorkflowPlan, ledger: RunState): void {
   if (plan.inputSchema !== undefined) return;
   const missing = ledger.missingInputs();
   if (missing.length > 0) {

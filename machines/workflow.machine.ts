@@ -12,7 +12,7 @@
  * ready and a slot is free, and finishes as soon as the step settles: only steps in
  * flight are live. Step actors are kept out of `snapshot.children`, which XState
  * copies on every spawn and stop; the spawned `supervisor` child stops any still
- * live when this actor stops. All bookkeeping lives in a RunLedger (O(1) per event);
+ * live when this actor stops. All bookkeeping lives in a RunState (O(1) per event);
  * this machine turns its answers into step actors started, aborts and events.
  *
  * Why every path reaches a final state (held by test/workflow-paths.test.ts, the

@@ -6,7 +6,7 @@
 
 import type { WorkflowPlan } from "../planner/types.js";
 import type { TimedRunEvent } from "../policy/run-event.js";
-import { RunLedger } from "../policy/run-ledger.js";
+import { RunState } from "../policy/run-state.js";
 import type { WorkflowResult } from "../result.js";
 
 export function rebuildResult(
@@ -16,7 +16,7 @@ export function rebuildResult(
 ): WorkflowResult {
   const started = events[0];
   const startedAt = started?.at ?? 0;
-  const ledger = new RunLedger(plan, executionId, Object.freeze({}), () => events.at(-1)?.at ?? startedAt, startedAt);
+  const ledger = new RunState(plan, executionId, Object.freeze({}), () => events.at(-1)?.at ?? startedAt, startedAt);
   if (started?.metadata !== undefined) ledger.metadata = Object.freeze({ ...started.metadata });
   for (const event of events) ledger.apply(event, event.at);
   return ledger.result();

@@ -1,10 +1,13 @@
 /**
- * The state of one execution, as a fold over its events: which steps are waiting,
- * ready, in flight or settled; outputs; completion order; the error policy's
- * decision; the rollback queue. The only way in is `apply(event)`: the live
- * workflow actor applies each event it emits, and recovery applies the journaled
- * ones, so the two cannot disagree. The actor asks it what to do next
- * (`nextStartable`, `rollbackHead`) and performs it (start, abort, compensate, emit).
+ * The state of one execution, as a fold over its events. The only way in is
+ * `apply(event)`: the live workflow actor applies each event it emits, and recovery
+ * applies the journaled ones, so the two cannot disagree. The actor asks it what to do
+ * next (`nextStartable`, `rollbackHead`) and performs it (start, abort, compensate, emit).
+ *
+ * It keeps the scheduling (which steps are waiting, ready, in flight or settled, their
+ * outputs, completion order, the error policy's decision) and delegates the saga
+ * (`Rollback`: the plan, the compensation in progress, what was undone), the timings
+ * (`RunTimings`: the metrics' raw data) and the result record (`run-result.ts`).
  *
  * Every per-event operation is O(1) amortised (O(log n) for the ready heap, plus
  * the settled step's own edges): nothing scans all steps until the result is built.
@@ -15,11 +18,15 @@ import type { ExecutionPhase, StepResults } from "../dsl/step.js";
 import type { WorkflowError } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
 import type { WorkflowPlan } from "../planner/types.js";
-import type { CompensationSummary, StepResult, StepStatus, WorkflowResult, WorkflowStatus } from "../result.js";
-import type { AttemptMetrics, StepMetrics, WorkflowMetrics } from "../telemetry/metrics.js";
+import type { CompensationSummary, StepStatus, WorkflowResult, WorkflowStatus } from "../result.js";
+import type { WorkflowMetrics } from "../telemetry/metrics.js";
 import type { FailureDecision } from "./failure-verdict.js";
+import { OutputsView } from "./outputs-view.js";
 import { ReadyQueue } from "./ready-queue.js";
+import { Rollback } from "./rollback.js";
 import type { RunEvent, TimedRunEvent } from "./run-event.js";
+import { buildResult } from "./run-result.js";
+import { RunTimings } from "./run-timings.js";
 
 type Outcome = Exclude<WorkflowStatus, "succeeded">;
 
@@ -36,39 +43,6 @@ const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({});
 const EMPTY_OUTPUT: Readonly<Record<string, unknown>> = Object.freeze({});
 const NONE_ERRORS: readonly WorkflowError[] = Object.freeze([]);
 
-/** `ctx.results`: a read-only view of the outputs there are so far (one object per execution). */
-class OutputsView implements StepResults {
-  readonly #plan: WorkflowPlan;
-  readonly #outputs: readonly (Readonly<Record<string, unknown>> | undefined)[];
-
-  constructor(plan: WorkflowPlan, outputs: readonly (Readonly<Record<string, unknown>> | undefined)[]) {
-    this.#plan = plan;
-    this.#outputs = outputs;
-  }
-
-  get(name: string): Readonly<Record<string, unknown>> | undefined {
-    const i = this.#plan.indexOf.get(name);
-    return i === undefined ? undefined : this.#outputs[i];
-  }
-
-  has(name: string): boolean {
-    return this.get(name) !== undefined;
-  }
-
-  all(): Record<string, Readonly<Record<string, unknown>>> {
-    return Object.fromEntries(this.entries());
-  }
-
-  entries(): [string, Readonly<Record<string, unknown>>][] {
-    const entries: [string, Readonly<Record<string, unknown>>][] = [];
-    this.#plan.steps.forEach((step, i) => {
-      const output = this.#outputs[i];
-      if (output !== undefined) entries.push([step.name, output]);
-    });
-    return entries;
-  }
-}
-
 const ranks = new WeakMap<WorkflowPlan, Int32Array>();
 const NONE: readonly number[] = Object.freeze([]);
 
@@ -81,7 +55,7 @@ function rankOf(plan: WorkflowPlan): Int32Array {
   return rank;
 }
 
-export class RunLedger {
+export class RunState {
   readonly plan: WorkflowPlan;
   readonly executionId: string;
   /** The workflow input (after its schema, once validated). */
@@ -95,14 +69,10 @@ export class RunLedger {
   /** Succeeded steps in completion order. */
   readonly completed: number[] = [];
   readonly failures: WorkflowError[] = [];
-  readonly compensated: string[] = [];
-  readonly compensationFailed: { step: string; error: WorkflowError }[] = [];
   /** Optional steps that failed, and steps that fell back, in the order they did. */
   readonly degraded: { step: string; error: WorkflowError; fallback: boolean }[] = [];
-  /** Compensations that deliberately kept their step's effect, with why. */
-  readonly kept: { step: string; reason: string }[] = [];
-  /** The rollbacks that ran inside sub-workflow steps, by step. */
-  #nested: Record<string, CompensationSummary> | undefined;
+  /** The saga: the rollback plan and what it undid. */
+  readonly rollback = new Rollback();
   /** Read-only view of outputs, shared with every step. */
   readonly results: StepResults;
   halt: Halt | undefined;
@@ -116,34 +86,18 @@ export class RunLedger {
   readonly #waiting: Int32Array;
   readonly #ready: ReadyQueue;
   readonly #attempts: Int32Array;
-  readonly #started: Float64Array;
-  readonly #finished: Float64Array;
-  /** Per step: when it settled, counted in settlements (0: not yet); breaks ties of equal times. */
-  readonly #settledAs: Int32Array;
-  #settlements = 0;
+  readonly #timings: RunTimings;
   readonly #errors: (WorkflowError | undefined)[];
   readonly #cached: Uint8Array;
   /** Per step: the cache key its outputs were stored under, and a sub-workflow's run handle. */
   readonly cacheKeys: (string | undefined)[];
   readonly subRuns: unknown[];
   #exclusive = false;
-  // Metrics: when each step became ready; the [start, end] of each attempt of retried
-  // steps (attempt 1 of the others is #started..#finished); in-flight over time.
-  readonly #readyAt: Float64Array;
-  readonly #attemptLog: (number[] | undefined)[];
-  #maxInFlight = 0;
-  #busyArea = 0;
-  #lastChange: number;
   #seq = 0;
-  #rollback: number[] = [];
-  #compensating: number | undefined;
-  #rollbackPlanned = false;
   /** Per step: when its pending retry fires (journaled deadline). */
   readonly #retryAt: Float64Array;
   /** Rebuilding: the errors of each step's failed attempts. */
   #retryErrors: Map<number, WorkflowError[]> | undefined;
-  /** Attempts of the compensations that started, by step. */
-  readonly #compensationAttempts = new Map<number, number>();
   /** While rebuilding from a journal: the forwarded events of each sub-workflow step's latest attempt. */
   subHistory: Map<number, TimedRunEvent[]> | undefined;
   /** Rebuilt from a journal: the steps in flight and the rollback in progress resume. */
@@ -172,21 +126,16 @@ export class RunLedger {
     this.cacheKeys = new Array(n);
     this.subRuns = new Array(n);
     this.#attempts = new Int32Array(n);
-    this.#started = new Float64Array(n).fill(Number.NaN);
-    this.#finished = new Float64Array(n).fill(Number.NaN);
-    this.#settledAs = new Int32Array(n);
+    this.#timings = new RunTimings(n, startedAt);
     this.#waiting = new Int32Array(n);
-    this.#readyAt = new Float64Array(n).fill(Number.NaN);
-    this.#attemptLog = new Array(n);
     this.#retryAt = new Float64Array(n).fill(Number.NaN);
-    this.#lastChange = this.startedAt;
     this.#ready = new ReadyQueue(rankOf(plan));
     for (let i = 0; i < n; i++) {
       const deps = plan.steps[i]!.deps.length;
       this.#waiting[i] = deps;
       if (deps === 0) {
         this.#ready.push(i);
-        this.#readyAt[i] = this.startedAt;
+        this.#timings.ready(i, startedAt);
       }
     }
     this.results = Object.freeze(new OutputsView(plan, this.outputs));
@@ -210,7 +159,7 @@ export class RunLedger {
     this.#seq++;
     this.#at = at;
     if (event.path !== undefined) {
-      this.#foldNested(event.path, event);
+      this.rollback.foldNested(event.path, event);
       this.#collectSub(event, at);
       return;
     }
@@ -346,44 +295,8 @@ export class RunLedger {
    */
   forwarded(event: WorkflowEvent, step: string): WorkflowEvent {
     const path = event.path === undefined ? [step] : [step, ...event.path];
-    this.#foldNested(path, event);
+    this.rollback.foldNested(path, event);
     return { ...event, executionId: this.executionId, seq: ++this.#seq, path };
-  }
-
-  /**
-   * A sub-workflow's compensation event (its run's, or deeper): into the nested rollback
-   * summaries, step by step — the same whether the event is live or journaled.
-   */
-  #foldNested(
-    path: readonly string[],
-    event: { type: string; step?: string; error?: WorkflowError; reason?: string },
-  ): void {
-    const { type, step } = event;
-    type Mutable = {
-      compensated: string[];
-      failed: { step: string; error: WorkflowError }[];
-      kept: { step: string; reason: string }[];
-      nested?: Record<string, Mutable>;
-    };
-    if (type === "workflow.started") {
-      // A new sub run (its step retried): its rollback replaces the last one's.
-      let at = this.#nested as Record<string, Mutable> | undefined;
-      for (const name of path.slice(0, -1)) at = at?.[name]?.nested;
-      if (at !== undefined) delete at[path.at(-1)!];
-      return;
-    }
-    if (step === undefined) return;
-    if (type !== "step.compensated" && type !== "step.kept" && type !== "step.compensation_failed") return;
-    let level = (this.#nested ??= {}) as Record<string, Mutable>;
-    let summary: Mutable | undefined;
-    for (const name of path) {
-      summary = level[name] ??= { compensated: [], failed: [], kept: [] };
-      level = summary.nested ??= {};
-    }
-    if (summary!.nested !== undefined && Object.keys(summary!.nested).length === 0) delete summary!.nested;
-    if (type === "step.compensated") summary!.compensated.push(step);
-    else if (type === "step.kept") summary!.kept.push({ step, reason: event.reason ?? "" });
-    else summary!.failed.push({ step, error: event.error! });
   }
 
   /** A sub-workflow's event nobody wants: keep the sequence numbers as if it had been emitted. */
@@ -411,14 +324,11 @@ export class RunLedger {
 
   #start(i: number): void {
     if (!this.#ready.remove(i)) throw new RangeError(`Step ${this.plan.steps[i]!.name} started without being ready`);
-    const at = this.#at;
     this.#exclusive = !this.plan.steps[i]!.definition.parallel;
-    this.#accountInFlight(at);
+    this.#timings.started(i, this.#at, this.inFlight.size);
     this.inFlight.add(i);
-    if (this.inFlight.size > this.#maxInFlight) this.#maxInFlight = this.inFlight.size;
     this.status[i] = "running";
     this.#attempts[i] = 1;
-    this.#started[i] = at;
   }
 
   /** The frozen input object of step `i`, from the workflow input and earlier outputs. */
@@ -432,19 +342,14 @@ export class RunLedger {
 
   #attemptStarted(i: number, attempt: number): void {
     this.#attempts[i] = attempt;
-    if (this.status[i] === "running") {
-      // An attempt resumed after a crash: the one before it ended, unrecorded, now.
-      const log = (this.#attemptLog[i] ??= [this.#started[i]!]);
-      if (log.length % 2 === 1) log.push(this.#at);
-    }
-    this.#attemptLog[i]?.push(this.#at);
+    // Still running: an attempt resumed after a crash (the one before it never settled).
+    this.#timings.attemptStarted(i, this.#at, this.status[i] === "running");
     this.status[i] = "running";
     this.#retryAt[i] = Number.NaN;
   }
 
   #retrying(i: number, deadline: number): void {
-    const log = (this.#attemptLog[i] ??= [this.#started[i]!]);
-    log.push(this.#at);
+    this.#timings.retrying(i, this.#at);
     this.status[i] = "retrying";
     this.#retryAt[i] = deadline;
   }
@@ -475,7 +380,7 @@ export class RunLedger {
       this.#waiting[d] = waiting;
       if (waiting === 0 && this.status[d] === "pending") {
         this.#ready.push(d);
-        this.#readyAt[d] = this.#at;
+        this.#timings.ready(d, this.#at);
       }
     }
   }
@@ -572,8 +477,7 @@ export class RunLedger {
    */
   planRollback(): void {
     const halt = this.halt;
-    if (halt === undefined || this.#rollbackPlanned) return;
-    this.#rollbackPlanned = true;
+    if (halt === undefined || this.rollback.planned) return;
     const hasCompensate = (i: number) => {
       const { definition } = this.plan.steps[i]!;
       return definition.compensate !== undefined || definition.workflow !== undefined;
@@ -583,75 +487,66 @@ export class RunLedger {
         hasCompensate(i) &&
         !this.wasCached(i) &&
         (this.status[i] === "succeeded" || this.status[i] === "compensation_failed");
-      this.#rollback = this.completed.filter(undo).reverse();
+      this.rollback.plan(this.completed.filter(undo).reverse());
     } else if (halt.policy === "compensate_failed" && halt.step !== undefined && hasCompensate(halt.step)) {
-      this.#rollback = [halt.step];
+      this.rollback.plan([halt.step]);
+    } else {
+      this.rollback.plan([]);
     }
   }
 
   /** The next step to compensate (its `step.compensating` starts it), or undefined when none is left. */
   rollbackHead(): number | undefined {
-    return this.#compensating === undefined ? this.#rollback[0] : undefined;
+    return this.rollback.head();
   }
 
   /** The step whose compensation started and has not settled (a rollback resumed after a crash). */
   get compensating(): number | undefined {
-    return this.#compensating;
+    return this.rollback.current;
   }
 
   /** How many attempts the compensation of step i has started. */
   compensationAttemptsOf(i: number): number {
-    return this.#compensationAttempts.get(i) ?? 0;
+    return this.rollback.attemptsOf(i);
   }
 
   #compensationStarted(i: number, attempt: number): void {
     this.planRollback();
-    if (this.#compensating !== i) {
-      const at = this.#rollback.indexOf(i);
-      if (at === -1) throw new RangeError(`Step ${this.plan.steps[i]!.name} is not in the rollback plan`);
-      this.#rollback.splice(at, 1);
-    }
+    this.rollback.started(i, attempt, this.plan.steps[i]!.name);
     this.status[i] = "compensating";
-    this.#compensating = i;
-    this.#compensationAttempts.set(i, attempt);
   }
 
   /** No compensation running and none left to run. */
   get rollbackOver(): boolean {
-    return this.#compensating === undefined && this.#rollback.length === 0;
+    return this.rollback.over;
   }
 
   #compensated(i: number): void {
     this.status[i] = "compensated";
-    this.#compensating = undefined;
-    this.compensated.push(this.plan.steps[i]!.name);
+    this.rollback.settledCompensated(this.plan.steps[i]!.name);
   }
 
   /** Step i's compensation chose to keep its effect (partial compensation). */
   #kept(i: number, reason: string): void {
     this.status[i] = "kept";
-    this.#compensating = undefined;
-    this.kept.push({ step: this.plan.steps[i]!.name, reason });
+    this.rollback.settledKept(this.plan.steps[i]!.name, reason);
   }
 
   #compensationFailed(i: number, error: WorkflowError): void {
     this.status[i] = "compensation_failed";
-    this.#compensating = undefined;
     this.#errors[i] = error;
-    this.compensationFailed.push({ step: this.plan.steps[i]!.name, error });
+    this.rollback.settledFailed(this.plan.steps[i]!.name, error);
   }
 
   /** A sub-workflow step's run rolled back (itself, after it failed or was cancelled; or for this run). */
   nestedRollback(step: string, summary: CompensationSummary): void {
-    const empty = summary.compensated.length + summary.failed.length + (summary.kept?.length ?? 0) === 0;
-    if (empty && summary.nested === undefined) return;
-    (this.#nested ??= {})[step] = summary;
+    this.rollback.nestedRollback(step, summary);
   }
 
   /** Where the execution is, as its steps see it (`ctx.status`). */
   get phase(): ExecutionPhase {
     if (this.halt === undefined) return "running";
-    return this.#rollbackPlanned ? "compensating" : "stopping";
+    return this.rollback.planned ? "compensating" : "stopping";
   }
 
   get outcome(): WorkflowStatus {
@@ -665,143 +560,36 @@ export class RunLedger {
   }
 
   durationOf(i: number): number | undefined {
-    const ms = this.#finished[i]! - this.#started[i]!;
-    return Number.isNaN(ms) ? undefined : ms;
+    return this.#timings.durationOf(i);
   }
 
   attemptsOf(i: number): number {
     return this.#attempts[i]!;
   }
 
+  errorOf(i: number): WorkflowError | undefined {
+    return this.#errors[i];
+  }
+
+  /** When the execution finished, or (still running) now. */
+  get endedAt(): number {
+    return this.finishedAt ?? this.#now();
+  }
+
   /** Build the result. O(steps + outputs): called once, at the end. */
   result(): WorkflowResult {
-    const steps: Record<string, StepResult> = {};
-    const output: Record<string, unknown> = {};
-    const plan = this.plan;
-    for (let i = 0; i < plan.steps.length; i++) {
-      const step = plan.steps[i]!;
-      const status = this.status[i]!;
-      steps[step.name] = {
-        status,
-        attempts: this.#attempts[i]!,
-        durationMs: this.durationOf(i),
-        cached: this.#cached[i] === 1,
-        error: this.#errors[i],
-      };
-      const produced = this.outputs[i];
-      if ((status === "succeeded" || status === "degraded") && produced !== undefined) Object.assign(output, produced);
-    }
-    const finishedAt = this.finishedAt ?? this.#now();
-    const result = {
-      executionId: this.executionId,
-      workflow: plan.workflow,
-      version: plan.version,
-      status: this.outcome,
-      output,
-      error: this.outcome === "succeeded" ? undefined : this.error,
-      steps,
-      compensation: {
-        compensated: [...this.compensated],
-        failed: [...this.compensationFailed],
-        kept: [...this.kept],
-        ...(this.#nested === undefined ? {} : { nested: { ...this.#nested } }),
-      },
-      errors: [...this.failures],
-      degraded: [...this.degraded],
-      metadata: this.metadata,
-      startedAt: this.startedAt,
-      finishedAt,
-      durationMs: finishedAt - this.startedAt,
-    };
-    // Metrics are computed when first read: most callers never look at them.
-    let metrics: WorkflowMetrics | undefined;
-    Object.defineProperty(result, "metrics", {
-      enumerable: true,
-      configurable: true,
-      get: () => {
-        metrics ??= this.metrics();
-        return metrics;
-      },
-    });
-    return result as unknown as WorkflowResult;
-  }
-
-  #settle(i: number, status: StepStatus): void {
-    const now = this.#at;
-    this.status[i] = status;
-    this.#finished[i] = now;
-    this.#settledAs[i] = ++this.#settlements;
-    this.#accountInFlight(now);
-    if (this.inFlight.delete(i) && !this.plan.steps[i]!.definition.parallel) this.#exclusive = false;
-  }
-
-  /** Add the time since the last change, weighted by the steps in flight, to the busy area. */
-  #accountInFlight(now: number): void {
-    this.#busyArea += this.inFlight.size * (now - this.#lastChange);
-    this.#lastChange = now;
+    return buildResult(this);
   }
 
   /** The execution's metrics (at the end; O(steps + edges)). */
   metrics(): WorkflowMetrics {
-    const plan = this.plan;
-    const finishedAt = this.finishedAt ?? this.#now();
-    const steps: Record<string, StepMetrics> = {};
-    for (let i = 0; i < plan.steps.length; i++) {
-      const started = this.#started[i]!;
-      const finished = this.#finished[i]!;
-      const attempts: AttemptMetrics[] = [];
-      const log = this.#attemptLog[i];
-      if (log !== undefined) {
-        const times = [...log, finished];
-        for (let k = 0; k + 1 < times.length; k += 2) {
-          const [a, b] = [times[k]!, times[k + 1]!];
-          if (!Number.isNaN(a) && !Number.isNaN(b))
-            attempts.push({ attempt: k / 2 + 1, startedAt: a, endedAt: b, durationMs: b - a });
-        }
-      } else if (!Number.isNaN(started) && !Number.isNaN(finished)) {
-        attempts.push({ attempt: 1, startedAt: started, endedAt: finished, durationMs: finished - started });
-      }
-      const wait = started - this.#readyAt[i]!;
-      steps[plan.steps[i]!.name] = {
-        queueWaitMs: Number.isNaN(wait) ? undefined : wait,
-        durationMs: this.durationOf(i),
-        attempts,
-      };
-    }
-    const total = finishedAt - this.startedAt;
-    return {
-      totalMs: total,
-      steps,
-      criticalPath: this.#criticalPathAsRun(),
-      parallelism: { max: this.#maxInFlight, mean: total > 0 ? this.#busyArea / total : 0 },
-    };
+    return this.#timings.metrics(this.plan, this.startedAt, this.endedAt);
   }
 
-  /**
-   * Back from the last step to settle, through the dependency that settled last. "Last"
-   * is by order of settlement, not time: steps that settle in the same millisecond
-   * (always, on a simulated clock) are still ordered.
-   */
-  #criticalPathAsRun(): { steps: string[]; durationMs: number } {
-    const order = this.#settledAs;
-    let last = -1;
-    for (let i = 0; i < this.plan.steps.length; i++) {
-      if (order[i]! > 0 && (last === -1 || order[i]! > order[last]!)) last = i;
-    }
-    if (last === -1) return { steps: [], durationMs: 0 };
-    const chain = [last];
-    for (let i = last; ; ) {
-      let next = -1;
-      for (const d of this.plan.steps[i]!.deps) {
-        if (order[d]! > 0 && (next === -1 || order[d]! > order[next]!)) next = d;
-      }
-      if (next === -1) break;
-      chain.push(next);
-      i = next;
-    }
-    chain.reverse();
-    const first = this.#started[chain[0]!]!;
-    return { steps: chain.map((i) => this.plan.steps[i]!.name), durationMs: this.#finished[last]! - first };
+  #settle(i: number, status: StepStatus): void {
+    this.status[i] = status;
+    this.#timings.settled(i, this.#at, this.inFlight.size);
+    if (this.inFlight.delete(i) && !this.plan.steps[i]!.definition.parallel) this.#exclusive = false;
   }
 
   #stop(halt: Halt): void {
