@@ -34,9 +34,7 @@
  * `xstate.done.actor.*` event.
  */
 
-import type { ActorLogic, ActorScope, ActorSystem, AnyActorRef, EventObject } from "xstate";
-
-type Clock = ActorSystem<any>["_clock"];
+import type { ActorLogic, ActorScope, AnyActorRef, EventObject } from "xstate";
 
 import { writeCache } from "../src/cache/step-cache.js";
 import { keptReason } from "../src/dsl/keep.js";
@@ -50,15 +48,17 @@ import {
   type WorkflowError,
 } from "../src/errors.js";
 import type { PlannedStep } from "../src/planner/types.js";
-import { type FailureVerdict, failureVerdict } from "../src/policy/failure-verdict.js";
-import { backoffDelay, shouldRetry } from "../src/policy/retry.js";
+import { compensationVerdict, type FailureVerdict, failureVerdict } from "../src/policy/failure-verdict.js";
 import { findNonJson } from "../src/util/json-data.js";
 import { AttemptContext, CompensationAttemptContext, type ExecutionScope } from "./attempt-context.js";
 import { AttemptSignal } from "./attempt-signal.js";
 import type { AbortStepEvent, SettledReport, StepReport } from "./protocol.js";
+import { type StepState, stepStates } from "./step-chart.js";
+import { clear, later, Runtime, type TimerEvent } from "./step-runtime.js";
 import { type AttemptOutcome, pickOutputs, runAttempt, runCompensation } from "./step-work.js";
 
-export type { ExecutionScope };
+export type { ExecutionScope, StepState };
+export { stepStates };
 
 export interface StepActorInput {
   readonly mode: "run" | "compensate";
@@ -86,88 +86,6 @@ export interface StepActorInput {
   readonly errors?: readonly WorkflowError[];
 }
 
-/**
- * The named states of a step actor.
- *
- * @example
- * for (const entry of result.trace ?? []) {
- *   if (entry.kind === "state" && entry.actor === "step:parse_files") console.log(entry.state as StepState);
- * }
- */
-export type StepState =
-  | "idle"
-  | "running"
-  | "retrying"
-  | "succeeded"
-  | "failed"
-  | "cancelled"
-  | "compensating"
-  | "compensated"
-  | "compensation_failed";
-
-/**
- * The step actor's chart as data: state → event → next states.
- *
- * @example
- * stepStates.running.SETTLED; // ["succeeded", "retrying", "failed", "cancelled"]
- */
-export const stepStates = {
-  idle: { START: ["running", "retrying", "compensating"], ABORT: ["cancelled", "compensation_failed"] },
-  running: {
-    SETTLED: ["succeeded", "retrying", "failed", "cancelled"],
-    TIMEOUT: ["running", "retrying", "failed", "cancelled"],
-    ABORT: ["running", "cancelled"],
-    GRACE: ["cancelled"],
-  },
-  retrying: { BACKOFF: ["running"], ABORT: ["cancelled"] },
-  succeeded: {},
-  failed: {},
-  cancelled: {},
-  compensating: {
-    SETTLED: ["compensated", "compensating", "compensation_failed"],
-    TIMEOUT: ["compensating", "compensation_failed"],
-    BACKOFF: ["compensating"],
-    ABORT: ["compensating", "compensation_failed"],
-    GRACE: ["compensation_failed"],
-  },
-  compensated: {},
-  compensation_failed: {},
-} as const satisfies Record<StepState, Record<string, readonly StepState[]>>;
-
-/**
- * Mutable per-actor bookkeeping, carried by reference in every snapshot. It serialises
- * to nothing (`toJSON`), so the inspector and persisted snapshots see small plain data.
- */
-class Runtime {
-  attempt = 0;
-  errors: WorkflowError[] = [];
-  controller: AttemptSignal | undefined = undefined;
-  abortReason: string | undefined = undefined;
-  /** An attempt is in progress (not settled, not timed out, not waiting out a backoff). */
-  pending = false;
-  /** How long the current attempt's code ran synchronously before it first returned, in ms. */
-  blockedMs = 0;
-  /** A sub-workflow step past its timeout, waiting for its run to stop: the error it settles with. */
-  timeoutError: StepTimeoutError | undefined = undefined;
-  /** When the pending retry may start (the BACKOFF timer may fire early: it is then set again). */
-  retryAt = 0;
-  /** The attempt's TIMEOUT timer, and the BACKOFF or GRACE timer. */
-  timers: { timeout: unknown; other: unknown } = { timeout: undefined, other: undefined };
-
-  constructor(
-    readonly input: StepActorInput,
-    /** The actor system's clock: timers go straight to it, cleared when the actor finishes. */
-    readonly clock: Clock,
-  ) {
-    this.attempt = (input.attempt ?? 1) - 1;
-    if (input.errors !== undefined) this.errors = [...input.errors];
-  }
-
-  toJSON(): undefined {
-    return undefined;
-  }
-}
-
 interface StepSnapshotBase {
   readonly value: StepState;
   /** For inspection: which step, which attempt. */
@@ -186,7 +104,6 @@ export type StepSnapshot = StepSnapshotBase &
 
 type SettledEvent = { type: "SETTLED"; attempt: number; ok: true; output: unknown } | SettledError;
 type SettledError = { type: "SETTLED"; attempt: number; ok: false; error: WorkflowError };
-type TimerEvent = { type: "TIMEOUT" | "BACKOFF" | "GRACE"; attempt: number };
 type StopEvent = { type: "xstate.stop" };
 export type StepActorEvent = { type: "START" } | AbortStepEvent | SettledEvent | TimerEvent | StopEvent;
 
@@ -470,17 +387,23 @@ function settleCompensation(state: StepSnapshot, event: SettledEvent, scope: Sco
     });
   }
   runtime.errors.push(event.error);
-  if (runtime.abortReason === undefined && safeShouldRetry(runtime, event.error, false)) {
-    const delay = backoffDelay(step.retry, runtime.attempt, runtime.input.scope.random);
+  const verdict = compensationVerdict({
+    step,
+    attempt: runtime.attempt,
+    error: event.error,
+    aborted: runtime.abortReason !== undefined,
+    random: runtime.input.scope.random,
+  });
+  if (verdict.kind === "retry") {
     const attempt = runtime.attempt;
-    scope.defer(() => later(runtime, scope, "other", { type: "BACKOFF", attempt }, delay));
+    scope.defer(() => later(runtime, scope, "other", { type: "BACKOFF", attempt }, verdict.delay));
     return state;
   }
   return done("compensation_failed", runtime, {
     type: "STEP.COMPENSATION_FAILED",
     index: step.index,
     attempt: runtime.attempt,
-    error: event.error instanceof CompensationError ? event.error : new CompensationError(step.name, event.error),
+    error: verdict.error,
   });
 }
 
@@ -528,14 +451,6 @@ function judge(runtime: Runtime, error: WorkflowError): FailureVerdict {
   });
 }
 
-function safeShouldRetry(runtime: Runtime, error: WorkflowError, forced: boolean): boolean {
-  try {
-    return shouldRetry(runtime.input.step.retry, error, runtime.attempt, forced);
-  } catch {
-    return false;
-  }
-}
-
 /** A compensation aborted (workflow cancelled or timed out during the rollback) and not finished in time. */
 function compensationAborted(runtime: Runtime): StepSnapshot {
   const { step } = runtime.input;
@@ -579,27 +494,6 @@ function snapshot(
     error: undefined,
     runtime,
   } as StepSnapshot;
-}
-
-/**
- * Deliver a timer event to this actor after `delay` on the system's clock. Not through
- * XState's scheduler: it scans every scheduled event of the system whenever an actor
- * stops, which is quadratic with thousands of steps in flight that have timeouts.
- */
-function later(runtime: Runtime, scope: Scope, slot: "timeout" | "other", event: TimerEvent, delay: number): void {
-  clear(runtime, slot);
-  runtime.timers[slot] = runtime.clock.setTimeout(() => {
-    runtime.timers[slot] = undefined;
-    if (scope.self.getSnapshot().status === "active") scope.self.send(event);
-  }, delay);
-}
-
-function clear(runtime: Runtime, slot: "timeout" | "other"): void {
-  const timer = runtime.timers[slot];
-  if (timer !== undefined) {
-    runtime.timers[slot] = undefined;
-    runtime.clock.clearTimeout(timer);
-  }
 }
 
 function stepContext(runtime: Runtime, signal: AttemptSignal): AttemptContext {

@@ -4,8 +4,8 @@
 
 export type { RunRequestOptions } from "../machines/run-request.js";
 export { RunRequest } from "../machines/run-request.js";
-export type { StepState } from "../machines/step.machine.js";
-export { stepStates } from "../machines/step.machine.js";
+export type { StepState } from "../machines/step-chart.js";
+export { stepStates } from "../machines/step-chart.js";
 export { toMachine } from "../machines/workflow.machine.js";
 export type {
   WorkflowActor,

@@ -14,7 +14,7 @@
  */
 
 import type { RetryOptions, StepErrorDecision } from "../dsl/options.js";
-import { RetriesExhaustedError, type WorkflowError } from "../errors.js";
+import { CompensationError, RetriesExhaustedError, type WorkflowError } from "../errors.js";
 import type { PlannedStep } from "../planner/types.js";
 import { backoffDelay, checkRetry, type RetryPolicy, shouldRetry } from "./retry.js";
 
@@ -100,4 +100,29 @@ function finalError({ step, attempt, error, errors }: FailedAttempt, policy: Ret
     return new RetriesExhaustedError(step.name, [...errors], attempt);
   }
   return error;
+}
+
+/**
+ * What happens to a compensation after a failed attempt: retried (after which delay)
+ * per its step's retry policy, unless the rollback was aborted; or failed for good, as a
+ * CompensationError. A retry policy that throws retries nothing.
+ */
+export function compensationVerdict(failed: {
+  readonly step: PlannedStep;
+  readonly attempt: number;
+  readonly error: WorkflowError;
+  readonly aborted: boolean;
+  readonly random: () => number;
+}): { readonly kind: "retry"; readonly delay: number } | { readonly kind: "fail"; readonly error: CompensationError } {
+  const { step, attempt, error } = failed;
+  let retry = false;
+  if (!failed.aborted) {
+    try {
+      retry = shouldRetry(step.retry, error, attempt, false);
+    } catch {
+      retry = false;
+    }
+  }
+  if (retry) return { kind: "retry", delay: backoffDelay(step.retry, attempt, failed.random) };
+  return { kind: "fail", error: error instanceof CompensationError ? error : new CompensationError(step.name, error) };
 }

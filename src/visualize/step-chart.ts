@@ -5,7 +5,7 @@
  * the step) or `compensating` (to roll it back); states with no way out are final.
  */
 
-import { type StepState, stepStates } from "../../machines/step.machine.js";
+import { type StepState, stepStates } from "../../machines/step-chart.js";
 
 type Chart = Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
 
