@@ -26,6 +26,8 @@ export interface ExecutionScope {
   readonly now: () => number;
   /** Values must survive JSON (the execution is journaled): outputs that would not fail their attempt. */
   readonly serializable: boolean;
+  /** With `serializable`: the most bytes (of JSON) a step's outputs may take. */
+  readonly maxOutputBytes: number;
   /** The cache, when the execution has one. */
   readonly cache: CacheAccess | undefined;
   /** Runs sub-workflow steps (provided by the workflow actor). */

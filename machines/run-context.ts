@@ -120,6 +120,7 @@ export function createContext(plan: WorkflowPlan, raw: unknown, compile: Compile
     random: options.random ?? Math.random,
     now,
     serializable: options.serializable === true,
+    maxOutputBytes: options.maxOutputBytes ?? 16 * 1024 * 1024,
     cache,
     subWorkflows: subWorkflowRunner(context, options, compile),
     instrument: options.instrument,
@@ -238,6 +239,7 @@ function subWorkflowRunner(
       listening: sink?.listening,
       journal,
       serializable: options.serializable,
+      maxOutputBytes: options.maxOutputBytes,
       history: history !== undefined && !endsRun(history) ? history : undefined,
       // The sub-workflow's step code runs in the outer execution's context, under its path.
       instrument:

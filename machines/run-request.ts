@@ -47,6 +47,8 @@ export interface RunRequestOptions {
    * step's outputs are checked, and what JSON would change fails with a clear error.
    */
   serializable?: boolean;
+  /** With `serializable`: the most bytes (of JSON) a step's outputs may take. @default 16 MiB */
+  maxOutputBytes?: number;
   /** Rebuild the execution from these journaled events (oldest first) and resume it. */
   history?: readonly TimedRunEvent[];
 }

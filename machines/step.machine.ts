@@ -411,9 +411,16 @@ function settleCompensation(state: StepSnapshot, event: SettledEvent, scope: Sco
 function journalable(runtime: Runtime, value: unknown, root: string): SerializationError | undefined {
   if (!runtime.input.scope.serializable || value === undefined) return undefined;
   const problem = findNonJson(value, root);
-  return problem === undefined
-    ? undefined
-    : new SerializationError(runtime.input.step.name, problem.path, problem.found);
+  if (problem !== undefined) return new SerializationError(runtime.input.step.name, problem.path, problem.found);
+  const limit = runtime.input.scope.maxOutputBytes;
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (bytes <= limit) return undefined;
+  const mb = (n: number) => (n < 1_048_576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1_048_576).toFixed(1)} MiB`);
+  return new SerializationError(
+    runtime.input.step.name,
+    root,
+    `${mb(bytes)} of JSON, past the ${mb(limit)} a journaled output may take (the engine's maxOutputBytes)`,
+  );
 }
 
 /** A sub-workflow step whose run has started: a nested saga, which must end before the step settles. */

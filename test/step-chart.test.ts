@@ -44,6 +44,7 @@ function inputOf({ mode, retries, grace, nested, resumed }: Config): StepActorIn
       random: () => 0,
       now: () => 0,
       serializable: false,
+      maxOutputBytes: Number.POSITIVE_INFINITY,
       cache: undefined,
       // Never answers: the explorer sends the outcomes itself.
       subWorkflows: { run: () => new Promise(() => {}), rollback: () => new Promise(() => {}) },

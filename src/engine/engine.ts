@@ -74,6 +74,13 @@ export interface EngineOptions {
    * executions of one that died. @default 30000
    */
   leaseMs?: number;
+  /**
+   * With a store: the most bytes (of JSON) a step's outputs may take; past it, the step
+   * fails with a SerializationError (large outputs are stored by reference, but a journal
+   * is not a blob store: keep big artefacts elsewhere and return their address).
+   * @default 16 MiB
+   */
+  maxOutputBytes?: number;
 }
 
 /**
@@ -253,6 +260,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
               return durable.replay({ executionId, workflow: wf.name, version: wf.version }, fromSeq);
             },
       hold: keyed || finishedRun,
+      maxOutputBytes: options.maxOutputBytes,
     });
     live.set(executionId, execution.run);
     return execution;

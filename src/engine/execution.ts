@@ -88,6 +88,8 @@ export interface ExecutionOptions {
   readonly history?: readonly TimedRunEvent[];
   /** Reads journaled events back, for `eventsFrom`. */
   readonly replay?: (fromSeq: number) => Promise<WorkflowEvent[]>;
+  /** With a journal: the most bytes a step's outputs may take. */
+  readonly maxOutputBytes?: number;
   /** Do not start the actor until `release()` (an idempotent start checks the store first). */
   readonly hold?: boolean;
 }
@@ -126,6 +128,7 @@ export function createExecution(machine: WorkflowLogic, input: unknown, options:
     journal: options.journal,
     history: options.history,
     serializable: options.journal !== undefined,
+    maxOutputBytes: options.maxOutputBytes,
   });
   const inspect =
     recorder === undefined

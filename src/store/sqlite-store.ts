@@ -37,6 +37,8 @@ import {
 export interface SqliteStoreOptions {
   /** @default "process" */
   durability?: "process" | "power";
+  /** Event data larger than this (in bytes of JSON) is stored by reference, in a row of its own. @default 2048 */
+  inlineBytes?: number;
 }
 
 /** The schema's migrations, in order; `PRAGMA user_version` counts those applied. */
@@ -70,6 +72,15 @@ const MIGRATIONS: readonly string[] = [
      data TEXT NOT NULL,
      PRIMARY KEY (execution_id, seq)
    ) WITHOUT ROWID;`,
+  // Large event data (outputs, inputs) by reference: the events table keeps small rows
+  // (a WITHOUT ROWID table is slow with big ones), the data is a row of its own.
+  `ALTER TABLE events ADD COLUMN external INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE payloads (
+     execution_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     data TEXT NOT NULL,
+     UNIQUE (execution_id, seq)
+   );`,
 ];
 
 interface RunRow {
@@ -148,6 +159,10 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
          @metadata, @owner, @until, 1, @lastSeq, @startedAt, @startedAt, NULL)`,
     ),
     insertEvent: db.prepare("INSERT INTO events (execution_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)"),
+    insertExternal: db.prepare(
+      "INSERT INTO events (execution_id, seq, type, at, data, external) VALUES (?, ?, ?, ?, 'null', 1)",
+    ),
+    insertPayload: db.prepare("INSERT INTO payloads (execution_id, seq, data) VALUES (?, ?, ?)"),
     // The fence and the projection in one statement: it changes the row only if the
     // lease's epoch is the execution's, the execution is not finished, and (with events)
     // they follow its last seq.
@@ -178,17 +193,34 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
     ),
     take: db.prepare("UPDATE runs SET owner = ?, lease_until = ?, epoch = epoch + 1 WHERE execution_id = ?"),
     events: db.prepare<[string, number], { seq: number; type: string; at: number; data: string }>(
-      "SELECT seq, type, at, data FROM events WHERE execution_id = ? AND seq >= ? ORDER BY seq",
+      `SELECT e.seq, e.type, e.at, CASE WHEN e.external = 1 THEN p.data ELSE e.data END AS data
+       FROM events e LEFT JOIN payloads p ON e.external = 1 AND p.execution_id = e.execution_id AND p.seq = e.seq
+       WHERE e.execution_id = ? AND e.seq >= ? ORDER BY e.seq`,
     ),
     journals: db.prepare<[string], { execution_id: string; seq: number; type: string; at: number; data: string }>(
-      `SELECT execution_id, seq, type, at, data FROM events
-       WHERE execution_id IN (SELECT value FROM json_each(?)) ORDER BY execution_id, seq`,
+      `SELECT e.execution_id, e.seq, e.type, e.at, CASE WHEN e.external = 1 THEN p.data ELSE e.data END AS data
+       FROM events e LEFT JOIN payloads p ON e.external = 1 AND p.execution_id = e.execution_id AND p.seq = e.seq
+       WHERE e.execution_id IN (SELECT value FROM json_each(?)) ORDER BY e.execution_id, e.seq`,
     ),
     prunable: db.prepare<[number], { execution_id: string }>(
       "SELECT execution_id FROM runs WHERE finished_at IS NOT NULL AND finished_at < ?",
     ),
     deleteEvents: db.prepare("DELETE FROM events WHERE execution_id = ?"),
+    deletePayloads: db.prepare("DELETE FROM payloads WHERE execution_id = ?"),
     deleteRun: db.prepare("DELETE FROM runs WHERE execution_id = ?"),
+  };
+
+  const inlineBytes = options.inlineBytes ?? 2_048;
+  /** An event row; its data by reference when it is large. */
+  const insertEvent = (executionId: string, e: JournalEvent): void => {
+    const data = JSON.stringify(e.data);
+    // A string's length bounds its UTF-8 size from below; measure only the ones that may be over.
+    if (data.length * 3 <= inlineBytes || Buffer.byteLength(data) <= inlineBytes) {
+      q.insertEvent.run(executionId, e.seq, e.type, e.at, data);
+    } else {
+      q.insertExternal.run(executionId, e.seq, e.type, e.at);
+      q.insertPayload.run(executionId, e.seq, data);
+    }
   };
 
   /** The row a lease may write, or why not. */
@@ -227,7 +259,7 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
       const row = leased(op.lease);
       checkSeqs(id, row.last_seq, op.events);
     }
-    for (const e of op.events) q.insertEvent.run(id, e.seq, e.type, e.at, JSON.stringify(e.data));
+    for (const e of op.events) insertEvent(id, e);
   };
   const appendInSavepoint = db.transaction(append);
 
@@ -302,7 +334,7 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
             lastSeq: events.length,
             startedAt: run.startedAt,
           });
-          for (const e of events) q.insertEvent.run(run.executionId, e.seq, e.type, e.at, JSON.stringify(e.data));
+          for (const e of events) insertEvent(run.executionId, e);
           return {
             created: true,
             lease: { executionId: run.executionId, owner: lease.owner, epoch: 1, until: lease.until },
@@ -417,6 +449,7 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
           const ids = q.prunable.all(finishedBefore);
           for (const { execution_id } of ids) {
             q.deleteEvents.run(execution_id);
+            q.deletePayloads.run(execution_id);
             q.deleteRun.run(execution_id);
           }
           return ids.length;

@@ -303,6 +303,11 @@ describe.each(stores)("durable executions on the %s store", (_name, open) => {
     expect(bad.error).toBeInstanceOf(WorkflowInputError);
     expect(bad.error?.message).toContain("input.tags is a Set");
     expect(bad.steps.stamp?.status).toBe("pending");
+    const huge = workflow("huge").step("dump", { outputs: ["blob"], run: () => ({ blob: "x".repeat(2_000) }) });
+    const small = createEngine({ workflows: [huge], store, maxOutputBytes: 1_000 });
+    const tooBig = await small.execute("huge", {});
+    expect(tooBig.error).toBeInstanceOf(SerializationError);
+    expect(tooBig.error?.message).toContain("output is 2.0 KiB of JSON, past the 1.0 KiB a journaled output may take");
     // Without a store nothing is journaled, and nothing is checked.
     expect((await createEngine().execute(wf, {})).status).toBe("succeeded");
     await store.close();
