@@ -135,6 +135,12 @@ export class StoreJournal implements RunJournal {
     const status = ends ?? this.#options.phase();
     if (this.#lease === undefined) {
       const create = this.#options.create!;
+      // What the execution started on, in its first event too: the journal alone says it all.
+      const first = events[0]!;
+      if (first.type === "workflow.started") {
+        const { workflow, version, definitionHash } = create.run;
+        events[0] = { ...first, data: { ...(first.data as object), workflow, version, definitionHash } };
+      }
       const result = await store.create(create.run, events, {
         owner: create.owner,
         until: now() + create.leaseMs,

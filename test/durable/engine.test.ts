@@ -95,6 +95,12 @@ describe.each(stores)("durable executions on the %s store", (_name, open) => {
       input: { n: 1, fail: false },
       metadata: { who: "test" },
     });
+    const [first] = await store.events(run.id);
+    expect(first?.data).toMatchObject({
+      workflow: "chain",
+      version: "1.0.0",
+      definitionHash: details.run.definitionHash,
+    });
     expect(details.events.find((e) => e.type === "step.succeeded" && e.step === "b")?.output).toEqual({ y: 20 });
     expect(details.result).toMatchObject({ status: "succeeded", output: result.output, metadata: { who: "test" } });
     expect(Object.fromEntries(Object.entries(details.result!.steps).map(([k, v]) => [k, v.status]))).toEqual({
