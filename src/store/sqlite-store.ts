@@ -166,19 +166,22 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
     // The fence and the projection in one statement: it changes the row only if the
     // lease's epoch is the execution's, the execution is not finished, and (with events)
     // they follow its last seq.
-    fencedPatch: db.prepare(
-      `UPDATE runs SET last_seq = last_seq + @count, status = COALESCE(@status, status),
-         finished_at = COALESCE(@finishedAt, finished_at), updated_at = @updatedAt
-       WHERE execution_id = @executionId AND epoch = @epoch
+    // Parameters in order: count, [status, finishedAt,] updatedAt, executionId, epoch, before, before.
+    fencedPatch: db.prepare<
+      [number, string | null, number | null, number, string, number, number | null, number | null]
+    >(
+      `UPDATE runs SET last_seq = last_seq + ?, status = COALESCE(?, status),
+         finished_at = COALESCE(?, finished_at), updated_at = ?
+       WHERE execution_id = ? AND epoch = ?
          AND status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out')
-         AND (@before IS NULL OR last_seq = @before)`,
+         AND (? IS NULL OR last_seq = ?)`,
     ),
     // The same without a status change: it leaves the indexed columns alone (the common case).
-    fencedSeq: db.prepare(
-      `UPDATE runs SET last_seq = last_seq + @count, updated_at = @updatedAt
-       WHERE execution_id = @executionId AND epoch = @epoch
+    fencedSeq: db.prepare<[number, number, string, number, number | null, number | null]>(
+      `UPDATE runs SET last_seq = last_seq + ?, updated_at = ?
+       WHERE execution_id = ? AND epoch = ?
          AND status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out')
-         AND (@before IS NULL OR last_seq = @before)`,
+         AND (? IS NULL OR last_seq = ?)`,
     ),
     renew: db.prepare("UPDATE runs SET lease_until = ? WHERE execution_id = ?"),
     // `gone`: a JSON array of owners known to be gone.
@@ -231,56 +234,54 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
     return row!;
   };
 
-  const append = (op: PendingAppend): void => {
+  /**
+   * One append, inside the group's transaction. The fenced UPDATE goes first: a refused
+   * append (lease lost, finished, seqs that do not follow) changes nothing and returns
+   * why, so that the others in the group need no savepoint. A failure after it (which the
+   * fence makes impossible short of an I/O error) throws, and aborts the whole group.
+   */
+  const append = (op: PendingAppend): Error | undefined => {
     const id = op.lease.executionId;
     const before = op.events.length === 0 ? null : op.events[0]!.seq - 1;
-    if (before !== null) checkSeqs(id, before, op.events);
     const finishedAt = finishedAtOf(op.patch);
+    try {
+      if (before !== null) checkSeqs(id, before, op.events);
+    } catch (error) {
+      return error as Error;
+    }
     const { changes } =
       op.patch.status === undefined && finishedAt === undefined
-        ? q.fencedSeq.run({
-            executionId: id,
-            epoch: op.lease.epoch,
+        ? q.fencedSeq.run(op.events.length, op.patch.updatedAt, id, op.lease.epoch, before, before)
+        : q.fencedPatch.run(
+            op.events.length,
+            op.patch.status ?? null,
+            finishedAt ?? null,
+            op.patch.updatedAt,
+            id,
+            op.lease.epoch,
             before,
-            count: op.events.length,
-            updatedAt: op.patch.updatedAt,
-          })
-        : q.fencedPatch.run({
-            executionId: id,
-            epoch: op.lease.epoch,
             before,
-            count: op.events.length,
-            status: op.patch.status ?? null,
-            finishedAt: finishedAt ?? null,
-            updatedAt: op.patch.updatedAt,
-          });
+          );
     if (changes !== 1) {
       // Refused: say why (the lease, or the seqs).
-      const row = leased(op.lease);
-      checkSeqs(id, row.last_seq, op.events);
+      const row = q.run.get(id);
+      const refused = fenced(op.lease, row);
+      if (refused !== undefined) return refused;
+      try {
+        checkSeqs(id, row!.last_seq, op.events);
+      } catch (error) {
+        return error as Error;
+      }
+      return new Error(`Execution ${id}: the append was refused`);
     }
     for (const e of op.events) insertEvent(id, e);
+    return undefined;
   };
-  const appendInSavepoint = db.transaction(append);
 
-  // Group commit: the appends of one tick, one transaction; each in its own savepoint
-  // (so that one refused writer does not undo the others), unless it is alone.
+  // Group commit: the appends of one tick, one transaction.
   let pending: PendingAppend[] = [];
   const flush = db.transaction((batch: readonly PendingAppend[]) => {
-    if (batch.length === 1) {
-      append(batch[0]!);
-      storeFaults.inGroupCommit?.();
-      return [undefined];
-    }
-    const outcomes: (unknown | undefined)[] = [];
-    for (const op of batch) {
-      try {
-        appendInSavepoint(op);
-        outcomes.push(undefined);
-      } catch (error) {
-        outcomes.push(error ?? new Error("append failed"));
-      }
-    }
+    const outcomes = batch.map(append);
     storeFaults.inGroupCommit?.();
     return outcomes;
   });
@@ -291,11 +292,7 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
     try {
       outcomes = flush.immediate(batch);
     } catch (error) {
-      // A lone append that was refused (or failed): its transaction is rolled back.
-      if (batch.length === 1) {
-        batch[0]!.reject(error);
-        return;
-      }
+      // The group's transaction failed (an I/O error): none of it was written.
       for (const op of batch) op.reject(error);
       return;
     }
