@@ -158,7 +158,9 @@ async function samples<T>(runs: number, fn: () => Promise<T>): Promise<T[]> {
 
 const fmt = (n: number, digits = 1) => n.toLocaleString("en", { maximumFractionDigits: digits });
 
-console.log(`Durable executions (Node ${process.version}; medians of ${RUNS} runs, the kinds of store in turn after a warm-up round)\n`);
+console.log(
+  `Durable executions (Node ${process.version}; medians of ${RUNS} runs, the kinds of store in turn after a warm-up round)\n`,
+);
 
 /** Samples of every kind in turn (a warm-up round first), so that no kind runs on a colder process. */
 async function rounds<T>(runs: number, fn: (kind: StoreKind) => Promise<T>): Promise<Map<StoreKind, T[]>> {
