@@ -40,7 +40,7 @@ for xstate in "$oldest" "$newest"; do
   fi
   copies=$(cd "$app" && find node_modules -name package.json -path '*/xstate/package.json' -not -path '*/node_modules/*/node_modules/*/*' | wc -l)
   [ "$copies" = "1" ] || { echo "consumer (xstate $xstate): $copies copies of xstate"; exit 1; }
-  for unwanted in tsx esbuild; do
+  for unwanted in tsx esbuild better-sqlite3 pg; do
     if [ -e "$app/node_modules/$unwanted" ]; then echo "consumer: installing the library pulled in $unwanted"; exit 1; fi
   done
   node -e '

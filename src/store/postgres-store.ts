@@ -1,0 +1,506 @@
+/**
+ * The shared ExecutionStore, on PostgreSQL (`pg` 8, an optional peer dependency: this
+ * entry point, `@rubberduck/workflows/postgres`, is the only one that imports it). Same
+ * concepts as the SQLite store: an append-only `events` table keyed (execution_id, seq),
+ * a `runs` projection row per execution, written in one transaction; the appends of one
+ * tick share a transaction (group commit: a fixed number of round trips however many
+ * executions are in it). Claims take rows with `FOR UPDATE SKIP LOCKED`, so engines
+ * recovering at once split the work instead of waiting on each other. Large event data
+ * is stored out of line by Postgres itself (TOAST).
+ *
+ * The schema lives in its own Postgres schema (default `rubberduck`), created by a
+ * versioned migration the store runs on first use, under an advisory lock.
+ */
+
+import pg from "pg";
+import {
+  type CreateResult,
+  checkSeqs,
+  decodeCursor,
+  type ExecutionStore,
+  encodeCursor,
+  fenced,
+  finishedAtOf,
+  type JournalEvent,
+  type Lease,
+  type NewRun,
+  type RunPatch,
+  type RunQuery,
+  type RunRecord,
+  type RunStatus,
+} from "./execution-store.js";
+
+/**
+ * Options of `postgresStore`: a connection string (the store makes and owns its pool) or
+ * a pool of yours (left open on `close`).
+ *
+ * @example
+ * postgresStore({ connectionString: process.env.DATABASE_URL, max: 10 })
+ */
+export interface PostgresStoreOptions {
+  readonly connectionString?: string;
+  /** A pool of yours: the store uses it and leaves it open. */
+  readonly pool?: pg.Pool;
+  /** The pool's size, when the store makes it. @default 10 */
+  readonly max?: number;
+  /** The Postgres schema of the tables. @default "rubberduck" */
+  readonly schema?: string;
+}
+
+/** The schema's migrations, in order; `<schema>.schema_version` holds how many are applied. */
+const MIGRATIONS: readonly ((s: string) => string)[] = [
+  (s) => `
+    CREATE TABLE ${s}.runs (
+      execution_id text PRIMARY KEY,
+      workflow text NOT NULL,
+      version text NOT NULL,
+      definition_hash text NOT NULL,
+      status text NOT NULL,
+      idempotency_key text UNIQUE,
+      parent_id text,
+      metadata text NOT NULL,
+      owner text,
+      lease_until bigint,
+      epoch integer NOT NULL,
+      last_seq integer NOT NULL,
+      started_at bigint NOT NULL,
+      updated_at bigint NOT NULL,
+      finished_at bigint
+    );
+    CREATE INDEX runs_by_start ON ${s}.runs (started_at DESC, execution_id DESC);
+    CREATE INDEX runs_by_status ON ${s}.runs (status, started_at DESC);
+    CREATE INDEX runs_by_workflow ON ${s}.runs (workflow, started_at DESC);
+    CREATE INDEX runs_claimable ON ${s}.runs (started_at, execution_id)
+      WHERE status IN ('running', 'stopping', 'compensating');
+    CREATE INDEX runs_finished ON ${s}.runs (finished_at) WHERE finished_at IS NOT NULL;
+    CREATE TABLE ${s}.events (
+      execution_id text NOT NULL,
+      seq integer NOT NULL,
+      type text NOT NULL,
+      at bigint NOT NULL,
+      data text NOT NULL,
+      PRIMARY KEY (execution_id, seq)
+    );`,
+];
+
+interface RunRow {
+  execution_id: string;
+  workflow: string;
+  version: string;
+  definition_hash: string;
+  status: string;
+  idempotency_key: string | null;
+  parent_id: string | null;
+  metadata: string;
+  owner: string | null;
+  lease_until: number | null;
+  epoch: number;
+  last_seq: number;
+  started_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+/** The projection's columns, bigints read as numbers (epoch milliseconds fit a double). */
+const RUN_COLUMNS = `execution_id, workflow, version, definition_hash, status, idempotency_key, parent_id, metadata,
+  owner, lease_until::float8 AS lease_until, epoch, last_seq, started_at::float8 AS started_at,
+  updated_at::float8 AS updated_at, finished_at::float8 AS finished_at`;
+
+const recordOf = (row: RunRow): RunRecord => ({
+  executionId: row.execution_id,
+  workflow: row.workflow,
+  version: row.version,
+  definitionHash: row.definition_hash,
+  status: row.status as RunStatus,
+  idempotencyKey: row.idempotency_key ?? undefined,
+  parentId: row.parent_id ?? undefined,
+  metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+  owner: row.owner ?? undefined,
+  leaseUntil: row.lease_until ?? undefined,
+  epoch: row.epoch,
+  lastSeq: row.last_seq,
+  startedAt: row.started_at,
+  updatedAt: row.updated_at,
+  finishedAt: row.finished_at ?? undefined,
+});
+
+const UNFINISHED = "('running', 'stopping', 'compensating')";
+const FINAL = "('succeeded', 'failed', 'cancelled', 'timed_out')";
+
+interface PendingAppend {
+  readonly lease: Lease;
+  readonly events: readonly JournalEvent[];
+  readonly patch: RunPatch;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * A Postgres execution store, shared by every engine that uses the same database.
+ *
+ * @example
+ * import { postgresStore } from "@rubberduck/workflows/postgres";
+ * const engine = createEngine({ workflows: [codegen], store: postgresStore({ connectionString: process.env.DATABASE_URL }) });
+ */
+export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
+  const schema = options.schema ?? "rubberduck";
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) {
+    throw new TypeError(`postgresStore: the schema must be a lower-case SQL identifier, got ${JSON.stringify(schema)}`);
+  }
+  if (options.pool === undefined && options.connectionString === undefined) {
+    throw new TypeError("postgresStore: pass a `connectionString` or a `pool`");
+  }
+  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10 });
+  // An idle client's error (the server restarted) must not crash the process: the next query reconnects.
+  const onPoolError = () => {};
+  pool.on("error", onPoolError);
+  const s = schema;
+  let ready: Promise<void> | undefined;
+  const migrated = () =>
+    (ready ??= migrate(pool, s).catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    }));
+
+  /** Run `work` in one transaction on one client. */
+  const transaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    await migrated();
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+
+  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => {
+    await migrated();
+    return pool.query<R>(text, values);
+  };
+
+  const insertEvents = async (client: pg.PoolClient, rows: { id: string; e: JournalEvent }[]) => {
+    if (rows.length === 0) return;
+    await client.query(
+      `INSERT INTO ${s}.events (execution_id, seq, type, at, data)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::text[])`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.e.seq),
+        rows.map((r) => r.e.type),
+        rows.map((r) => r.e.at),
+        rows.map((r) => JSON.stringify(r.e.data)),
+      ],
+    );
+  };
+
+  // Group commit: the appends of one tick in one transaction, each execution's fence in
+  // one UPDATE for them all; a refused append (lease lost, finished, seqs that do not
+  // follow) changes nothing, and the others go on.
+  let pending: PendingAppend[] = [];
+  const flush = async (batch: readonly PendingAppend[]): Promise<(Error | undefined)[]> =>
+    transaction(async (client) => {
+      const outcomes: (Error | undefined)[] = batch.map((op) => {
+        try {
+          if (op.events.length > 0) checkSeqs(op.lease.executionId, op.events[0]!.seq - 1, op.events);
+          return undefined;
+        } catch (error) {
+          return error as Error;
+        }
+      });
+      const fenceable = batch.filter((_op, i) => outcomes[i] === undefined);
+      const accepted = new Set<string>();
+      if (fenceable.length > 0) {
+        const { rows } = await client.query<{ execution_id: string }>(
+          `UPDATE ${s}.runs r SET last_seq = r.last_seq + v.count, status = COALESCE(v.status, r.status),
+             finished_at = COALESCE(v.finished_at, r.finished_at), updated_at = v.updated_at
+           FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[])
+             AS v(execution_id, epoch, before, count, status, finished_at, updated_at)
+           WHERE r.execution_id = v.execution_id AND r.epoch = v.epoch AND r.status NOT IN ${FINAL}
+             AND (v.before IS NULL OR r.last_seq = v.before)
+           RETURNING r.execution_id`,
+          [
+            fenceable.map((op) => op.lease.executionId),
+            fenceable.map((op) => op.lease.epoch),
+            fenceable.map((op) => (op.events.length === 0 ? null : op.events[0]!.seq - 1)),
+            fenceable.map((op) => op.events.length),
+            fenceable.map((op) => op.patch.status ?? null),
+            fenceable.map((op) => finishedAtOf(op.patch) ?? null),
+            fenceable.map((op) => op.patch.updatedAt),
+          ],
+        );
+        for (const row of rows) accepted.add(row.execution_id);
+      }
+      const refused = fenceable.filter((op) => !accepted.has(op.lease.executionId));
+      if (refused.length > 0) {
+        const { rows } = await client.query<{ execution_id: string; epoch: number; status: string; last_seq: number }>(
+          `SELECT execution_id, epoch, status, last_seq FROM ${s}.runs WHERE execution_id = ANY($1::text[])`,
+          [refused.map((op) => op.lease.executionId)],
+        );
+        const current = new Map(rows.map((r) => [r.execution_id, r]));
+        for (const op of refused) {
+          const row = current.get(op.lease.executionId);
+          let why: Error | undefined = fenced(op.lease, row);
+          if (why === undefined) {
+            try {
+              checkSeqs(op.lease.executionId, row!.last_seq, op.events);
+            } catch (error) {
+              why = error as Error;
+            }
+          }
+          outcomes[batch.indexOf(op)] = why ?? new Error(`Execution ${op.lease.executionId}: the append was refused`);
+        }
+      }
+      await insertEvents(
+        client,
+        batch.flatMap((op) =>
+          accepted.has(op.lease.executionId) ? op.events.map((e) => ({ id: op.lease.executionId, e })) : [],
+        ),
+      );
+      return outcomes;
+    });
+  const flushPending = async () => {
+    const taken = pending;
+    pending = [];
+    // One append per execution per group (a journal writes one call at a time; a second is kept for the next group).
+    const seen = new Set<string>();
+    const batch: PendingAppend[] = [];
+    for (const op of taken) {
+      if (seen.has(op.lease.executionId)) pending.push(op);
+      else {
+        seen.add(op.lease.executionId);
+        batch.push(op);
+      }
+    }
+    if (pending.length > 0) setImmediate(() => void flushPending());
+    try {
+      const outcomes = await flush(batch);
+      batch.forEach((op, i) => {
+        const error = outcomes[i];
+        if (error === undefined) op.resolve();
+        else op.reject(error);
+      });
+    } catch (error) {
+      // The transaction failed (the server went away…): none of it was written.
+      for (const op of batch) op.reject(error);
+    }
+  };
+
+  let closed = false;
+  const open = () => {
+    if (closed) throw new Error("The Postgres store is closed");
+  };
+
+  return {
+    async create(run: NewRun, events, lease): Promise<CreateResult> {
+      open();
+      checkSeqs(run.executionId, 0, events);
+      return transaction(async (client) => {
+        const inserted = await client.query(
+          `INSERT INTO ${s}.runs (execution_id, workflow, version, definition_hash, status, idempotency_key, parent_id,
+             metadata, owner, lease_until, epoch, last_seq, started_at, updated_at, finished_at)
+           VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, 1, $10, $11, $11, NULL)
+           ON CONFLICT (idempotency_key) DO NOTHING`,
+          [
+            run.executionId,
+            run.workflow,
+            run.version,
+            run.definitionHash,
+            run.idempotencyKey ?? null,
+            run.parentId ?? null,
+            JSON.stringify(run.metadata ?? {}),
+            lease.owner,
+            lease.until,
+            events.length,
+            run.startedAt,
+          ],
+        );
+        if (inserted.rowCount === 0) {
+          const { rows } = await client.query<RunRow>(
+            `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE idempotency_key = $1`,
+            [run.idempotencyKey],
+          );
+          return { created: false, run: recordOf(rows[0]!) };
+        }
+        await insertEvents(
+          client,
+          events.map((e) => ({ id: run.executionId, e })),
+        );
+        return {
+          created: true,
+          lease: { executionId: run.executionId, owner: lease.owner, epoch: 1, until: lease.until },
+        };
+      });
+    },
+
+    append(lease, events, patch) {
+      open();
+      return new Promise<void>((resolve, reject) => {
+        if (pending.length === 0) setImmediate(() => void flushPending());
+        pending.push({ lease, events, patch, resolve, reject });
+      });
+    },
+
+    async renew(lease, until) {
+      open();
+      const { rows } = await query<{ execution_id: string }>(
+        `UPDATE ${s}.runs SET lease_until = $1 WHERE execution_id = $2 AND epoch = $3 AND status NOT IN ${FINAL}
+         RETURNING execution_id`,
+        [until, lease.executionId, lease.epoch],
+      );
+      if (rows.length === 0) {
+        const current = await query<{ epoch: number; status: string }>(
+          `SELECT epoch, status FROM ${s}.runs WHERE execution_id = $1`,
+          [lease.executionId],
+        );
+        throw fenced(lease, current.rows[0]) ?? new Error(`Execution ${lease.executionId}: the renewal was refused`);
+      }
+      return { ...lease, until };
+    },
+
+    async claim({ owner, now, until, limit, executionIds, gone }) {
+      open();
+      const { rows } = await query<{ execution_id: string; epoch: number; started_at: number }>(
+        `WITH c AS (
+           SELECT execution_id FROM ${s}.runs
+           WHERE status IN ${UNFINISHED}
+             AND (lease_until IS NULL OR lease_until < $1 OR owner = ANY($2::text[]))
+             AND ($3::text[] IS NULL OR execution_id = ANY($3::text[]))
+           ORDER BY started_at, execution_id
+           LIMIT $4
+           FOR UPDATE SKIP LOCKED
+         )
+         UPDATE ${s}.runs r SET owner = $5, lease_until = $6, epoch = r.epoch + 1
+         FROM c WHERE r.execution_id = c.execution_id
+         RETURNING r.execution_id, r.epoch, r.started_at::float8 AS started_at`,
+        [now, [...(gone ?? [])], executionIds === undefined ? null : [...executionIds], limit, owner, until],
+      );
+      return rows
+        .sort((a, b) => a.started_at - b.started_at || (a.execution_id < b.execution_id ? -1 : 1))
+        .map((row): Lease => ({ executionId: row.execution_id, owner, epoch: row.epoch, until }));
+    },
+
+    async get(executionId) {
+      open();
+      const { rows } = await query<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE execution_id = $1`, [
+        executionId,
+      ]);
+      return rows[0] === undefined ? undefined : recordOf(rows[0]);
+    },
+
+    async events(executionId, fromSeq = 1) {
+      open();
+      const { rows } = await query<{ seq: number; type: string; at: number; data: string }>(
+        `SELECT seq, type, at::float8 AS at, data FROM ${s}.events WHERE execution_id = $1 AND seq >= $2 ORDER BY seq`,
+        [executionId, fromSeq],
+      );
+      return rows.map((e) => ({ seq: e.seq, type: e.type, at: e.at, data: JSON.parse(e.data) as unknown }));
+    },
+
+    async journals(executionIds) {
+      open();
+      const { rows } = await query<{ execution_id: string; seq: number; type: string; at: number; data: string }>(
+        `SELECT execution_id, seq, type, at::float8 AS at, data FROM ${s}.events
+         WHERE execution_id = ANY($1::text[]) ORDER BY execution_id, seq`,
+        [[...executionIds]],
+      );
+      const found = new Map<string, JournalEvent[]>();
+      for (const e of rows) {
+        let list = found.get(e.execution_id);
+        if (list === undefined) found.set(e.execution_id, (list = []));
+        list.push({ seq: e.seq, type: e.type, at: e.at, data: JSON.parse(e.data) as unknown });
+      }
+      return found;
+    },
+
+    async list(q: RunQuery = {}) {
+      open();
+      const where: string[] = [];
+      const values: unknown[] = [];
+      const param = (value: unknown) => {
+        values.push(value);
+        return `$${values.length}`;
+      };
+      if (q.status !== undefined) where.push(`status = ANY(${param([q.status].flat())}::text[])`);
+      if (q.workflow !== undefined) where.push(`workflow = ${param(q.workflow)}`);
+      if (q.startedAfter !== undefined) where.push(`started_at > ${param(q.startedAfter)}`);
+      if (q.startedBefore !== undefined) where.push(`started_at < ${param(q.startedBefore)}`);
+      if (q.cursor !== undefined) {
+        const [startedAt, id] = decodeCursor(q.cursor);
+        where.push(`(started_at, execution_id) < (${param(startedAt)}, ${param(id)})`);
+      }
+      const limit = q.limit ?? 50;
+      const { rows } = await query<RunRow>(
+        `SELECT ${RUN_COLUMNS} FROM ${s}.runs ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
+         ORDER BY started_at DESC, execution_id DESC LIMIT ${param(limit + 1)}`,
+        values,
+      );
+      const runs = rows.slice(0, limit).map(recordOf);
+      return { runs, cursor: rows.length > limit ? encodeCursor(runs.at(-1)!) : undefined };
+    },
+
+    async prune({ finishedBefore }) {
+      open();
+      let total = 0;
+      // In batches: a long prune does not hold one huge transaction.
+      for (;;) {
+        const n = await transaction(async (client) => {
+          const { rows } = await client.query<{ execution_id: string }>(
+            `DELETE FROM ${s}.runs WHERE execution_id IN (
+               SELECT execution_id FROM ${s}.runs WHERE finished_at IS NOT NULL AND finished_at < $1 LIMIT 1000
+             ) RETURNING execution_id`,
+            [finishedBefore],
+          );
+          if (rows.length > 0) {
+            await client.query(`DELETE FROM ${s}.events WHERE execution_id = ANY($1::text[])`, [
+              rows.map((r) => r.execution_id),
+            ]);
+          }
+          return rows.length;
+        });
+        total += n;
+        if (n < 1000) return total;
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      while (pending.length > 0) await flushPending();
+      pool.off("error", onPoolError);
+      if (options.pool === undefined) await pool.end();
+    },
+  };
+}
+
+/** Apply the migrations this schema lacks, in one transaction, under an advisory lock (several engines may start at once). */
+async function migrate(pool: pg.Pool, s: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`rubberduck:${s}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_version (version integer NOT NULL)`);
+    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${s}.schema_version`);
+    const applied = rows[0]?.version ?? 0;
+    if (applied > MIGRATIONS.length) {
+      throw new Error(
+        `This store's schema is version ${applied}, newer than this library knows (${MIGRATIONS.length})`,
+      );
+    }
+    for (let v = applied; v < MIGRATIONS.length; v++) await client.query(MIGRATIONS[v]!(s));
+    if (rows.length === 0) await client.query(`INSERT INTO ${s}.schema_version VALUES ($1)`, [MIGRATIONS.length]);
+    else await client.query(`UPDATE ${s}.schema_version SET version = $1`, [MIGRATIONS.length]);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
