@@ -7,7 +7,8 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   createEngine,
@@ -23,11 +24,34 @@ import {
   WorkflowInputError,
   workflow,
 } from "../../src/index.js";
+import { postgresStore } from "../../src/store/postgres-store.js";
 import { deferred } from "../helpers.js";
 
+const postgres = process.env.RUBBERDUCK_TEST_POSTGRES;
+const schemas: string[] = [];
+afterAll(async () => {
+  if (postgres === undefined || schemas.length === 0) return;
+  const client = new pg.Client({ connectionString: postgres });
+  await client.connect();
+  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+});
 const stores: [string, () => ExecutionStore][] = [
   ["memory", () => memoryStore()],
   ["sqlite", () => sqliteStore(join(mkdtempSync(join(tmpdir(), "rubberduck-durable-")), "runs.db"))],
+  // On Postgres too, when a database is given (each test in a schema of its own).
+  ...(postgres === undefined
+    ? []
+    : ([
+        [
+          "postgres",
+          () => {
+            const schema = `rd_engine_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+            schemas.push(schema);
+            return postgresStore({ connectionString: postgres, schema, max: 4 });
+          },
+        ],
+      ] as [string, () => ExecutionStore][])),
 ];
 
 /** A three-step chain whose middle step waits for `gate` (until it is opened). */
