@@ -50,7 +50,17 @@ export class AttemptSignal {
    */
   adoptRun(): void {
     this.#ownsRun = true;
+    const pending = this.#abortOnAdopt;
+    this.#abortOnAdopt = undefined;
+    if (pending !== undefined) this.abort(pending);
   }
+
+  /** Abort as soon as the attempt has started its nested run (or now, if it starts none: see `run`). */
+  abortWhenAdopted(reason: unknown): void {
+    this.#abortOnAdopt = reason;
+  }
+
+  #abortOnAdopt: unknown;
 
   get ownsRun(): boolean {
     return this.#ownsRun;

@@ -168,14 +168,17 @@ export function replayHistory(context: WorkflowMachineContext): void {
   context.rebuiltSubs = new Map(subs);
   if (ledger.halt === undefined) return;
   // It was stopping: the steps it was waiting for are cancelled (whatever they did is not
-  // journaled, so not compensated), and the rollback is planned now. This happens before
-  // the actor's initial state is computed, whose guards must see it.
+  // journaled, so not compensated) — but a sub-workflow step whose sub run journaled its
+  // steps resumes that run, aborted, so that it rolls them back (resumeInFlight). With
+  // nothing left in flight the rollback is planned now: before the actor's initial state
+  // is computed, whose guards must see it.
   for (const i of [...ledger.inFlight]) {
+    if (subs.has(i) && !endsRun(subs.get(i)!)) continue;
     const step = ledger.plan.steps[i]!.name;
     const error = new StepAbortedError(step, "the execution was stopping when its engine stopped");
     deliver(context, { type: "step.cancelled", step, attempt: ledger.attemptsOf(i), error, index: i });
   }
-  ledger.planRollback();
+  if (ledger.inFlight.size === 0) ledger.planRollback();
 }
 
 /**
@@ -332,6 +335,21 @@ function forwardingJournal(context: WorkflowMachineContext, outer: RunJournal, s
 const FINAL_TYPES = new Set(["workflow.succeeded", "workflow.failed", "workflow.cancelled", "workflow.timed_out"]);
 const endsRun = (events: readonly TimedRunEvent[]) =>
   events.some((e) => e.path === undefined && FINAL_TYPES.has(e.type));
+
+/**
+ * A rebuilt run's sub-workflow step in flight: whether the sub run it resumes had been
+ * stopped already (interrupted, or halted by a failure of its own) — it then rolls back
+ * by itself, and must not be cancelled again (that would abort its compensations).
+ */
+export function subRunStopped(context: WorkflowMachineContext, step: PlannedStep): boolean {
+  const events = context.subHistory?.get(step.index);
+  const first = events?.[0];
+  if (events === undefined || first === undefined) return false;
+  const sub = planWorkflow(step.definition.workflow as AnyWorkflow);
+  const state = new RunState(sub, `${context.ledger.executionId}/${step.name}`, EMPTY, () => first.at, first.at);
+  for (const event of events) state.apply(event, event.at);
+  return state.halt !== undefined;
+}
 
 /**
  * A rebuilt run's succeeded sub-workflow step: its sub run's state, folded from the

@@ -84,6 +84,11 @@ export interface StepActorInput {
   readonly delay?: number;
   /** The errors of the attempts before the first one this actor runs (from the journal). */
   readonly errors?: readonly WorkflowError[];
+  /**
+   * Run mode, a sub-workflow step: abort the first attempt as soon as its sub run has
+   * started (a rebuilt run that was stopping: the sub run resumes, then rolls back).
+   */
+  readonly abortOnStart?: string;
 }
 
 interface StepSnapshotBase {
@@ -247,6 +252,10 @@ function begin(runtime: Runtime, scope: Scope): void {
   const controller = new AttemptSignal();
   runtime.controller = controller;
   runtime.pending = true;
+  if (input.abortOnStart !== undefined && attempt === (input.attempt ?? 1)) {
+    runtime.abortReason = input.abortOnStart;
+    controller.abortWhenAdopted(new StepAbortedError(input.step.name, input.abortOnStart));
+  }
   if (attempt > (input.attempt ?? 1) || input.delay !== undefined) {
     const type = input.mode === "compensate" ? "STEP.COMPENSATING" : "STEP.STARTED";
     toParent(scope, { type, index: input.step.index, attempt });

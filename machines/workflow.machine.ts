@@ -53,6 +53,7 @@ import {
   forgetCached,
   replayHistory,
   settleInput,
+  subRunStopped,
   type WorkflowMachineContext,
 } from "./run-context.js";
 import { type StepActorInput, stepLogic } from "./step.machine.js";
@@ -79,6 +80,7 @@ function compile(plan: WorkflowPlan) {
     mode: StepActorInput["mode"],
     attempt = 1,
     delay?: number,
+    abortOnStart?: string,
   ) => {
     const { ledger } = context;
     const step = plan.steps[i]!;
@@ -93,6 +95,7 @@ function compile(plan: WorkflowPlan) {
             attempt,
             delay,
             errors: attempt > 1 ? ledger.retryErrorsOf(i) : undefined,
+            abortOnStart,
           }
         : {
             mode,
@@ -143,11 +146,17 @@ function compile(plan: WorkflowPlan) {
     const { ledger } = context;
     if (!ledger.recovered) return;
     ledger.recovered = false;
-    if (ledger.halt !== undefined) return;
     for (const i of [...ledger.inFlight]) {
       const step = plan.steps[i]!.name;
       const attempt = ledger.attemptsOf(i) + 1;
-      if (ledger.status[i] === "retrying") {
+      if (ledger.halt !== undefined) {
+        // A sub-workflow step of a run that was stopping: its sub run resumes, and is
+        // aborted as soon as it has, so that it rolls back what it did.
+        deliver(context, { type: "step.started", step, attempt, index: i });
+        const stopped = subRunStopped(context, plan.steps[i]!);
+        const abort = stopped ? undefined : "the execution was stopping when its engine stopped";
+        startStep(context, self, i, "run", attempt, undefined, abort);
+      } else if (ledger.status[i] === "retrying") {
         startStep(context, self, i, "run", attempt, Math.max(0, ledger.retryAt(i) - ledger.now()));
       } else {
         deliver(context, { type: "step.started", step, attempt, index: i });

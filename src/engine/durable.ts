@@ -74,6 +74,8 @@ export interface DurableOptions {
   readonly store: ExecutionStore;
   readonly owner: string;
   readonly leaseMs: number;
+  /** Owners of this host whose process is gone lose their leases at once. */
+  readonly takeOverLocal: boolean;
   readonly now: () => number;
   readonly registry: WorkflowRegistry;
 }
@@ -101,6 +103,7 @@ export class Durable {
     run: Omit<NewRun, "workflow" | "version" | "definitionHash">,
     phase: () => RunStatus,
     onFailure: (error: JournalError | LeaseLostError) => void,
+    onDuplicate: (run: RunRecord) => void,
   ): StoreJournal {
     const { store, owner, leaseMs, now } = this.#options;
     return this.#track(
@@ -114,6 +117,7 @@ export class Durable {
         now,
         phase,
         onFailure,
+        onDuplicate,
       }),
     );
   }
@@ -210,7 +214,7 @@ export class Durable {
   async claimAll(records: readonly RunRecord[]): Promise<Lease[]> {
     const { store, owner, leaseMs, now } = this.#options;
     const t = now();
-    const gone = [...new Set(records.flatMap((r) => (r.owner !== undefined && ownerGone(r.owner) ? [r.owner] : [])))];
+    const gone = [...new Set(records.flatMap((r) => (r.owner !== undefined && this.#gone(r.owner) ? [r.owner] : [])))];
     const executionIds = records.map((r) => r.executionId);
     return store.claim({ owner, now: t, until: t + leaseMs, limit: records.length, executionIds, gone });
   }
@@ -253,7 +257,7 @@ export class Durable {
     const isGone = (owner: string | undefined) => {
       if (owner === undefined) return false;
       let answer = gone.get(owner);
-      if (answer === undefined) gone.set(owner, (answer = ownerGone(owner)));
+      if (answer === undefined) gone.set(owner, (answer = this.#gone(owner)));
       return answer;
     };
     do {
@@ -276,6 +280,10 @@ export class Durable {
     } catch {
       return false;
     }
+  }
+
+  #gone(owner: string): boolean {
+    return this.#options.takeOverLocal && ownerGone(owner);
   }
 
   runs(): Runs {

@@ -12,6 +12,7 @@ import type { CacheStore } from "../cache/store.js";
 import type { AnyWorkflow, InputOf, ResultOf } from "../dsl/workflow.js";
 import { LeaseLostError } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
+import type { StoreJournal } from "../journal/store-journal.js";
 import type { WorkflowResult } from "../result.js";
 import { type ExecutionStore, FINAL_STATUSES, type Lease, type RunRecord } from "../store/execution-store.js";
 import type { Instrument, Telemetry } from "../telemetry/telemetry.js";
@@ -68,6 +69,14 @@ export interface EngineOptions {
   store?: ExecutionStore;
   /** Who holds the leases of this engine's executions. @default `${hostname}:${pid}` */
   owner?: string;
+  /**
+   * Take over at once, without waiting for their leases to expire, the executions of an
+   * owner of the default form `${hostname}:${pid}` whose host is this one and whose process
+   * is gone (a `kill -9`, a crash). Processes are told apart by pid: if engines on one host
+   * run in separate PID namespaces under one hostname (containers on the host's network),
+   * set it to false, or give each engine its own `owner`. @default true
+   */
+  takeOverLocal?: boolean;
   /**
    * How long a lease lasts without renewal, in ms (renewed every third of it while the
    * execution runs): how long another engine waits before it may take over the
@@ -189,6 +198,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const instrument = combineInstruments(telemetry);
   const events = new Subject<WorkflowEvent>();
   const live = new Map<string, WorkflowRun>();
+  /** Idempotent starts checking the store, before they run or follow the execution they found. */
+  const holding = new Map<string, WorkflowRun>();
+  const followers = new WeakSet<WorkflowRun>();
   const finished = new Map<string, ExecutionStatus>();
   const durable =
     options.store === undefined
@@ -196,6 +208,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       : new Durable({
           store: options.store,
           owner: options.owner ?? defaultOwner(),
+          takeOverLocal: options.takeOverLocal !== false,
           leaseMs: options.leaseMs ?? 30_000,
           now: clock.now,
           registry,
@@ -245,7 +258,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
       listening: () => telemetry.length > 0 || events.observed,
       onEnd: (ended) => {
         if (j !== undefined) durable!.release(j);
-        live.delete(ended.id);
+        if (live.get(ended.id) === ended) live.delete(ended.id);
+        if (holding.get(ended.id) === ended) holding.delete(ended.id);
+        // A handle that followed another execution (or a finished one) has no status of its own.
+        if (followers.has(ended)) return;
         finished.set(ended.id, ended.status());
         if (finished.size > historyLimit) finished.delete(finished.keys().next().value!);
       },
@@ -262,8 +278,19 @@ export function createEngine(options: EngineOptions = {}): Engine {
       hold: keyed || finishedRun,
       maxOutputBytes: options.maxOutputBytes,
     });
-    live.set(executionId, execution.run);
+    if (finishedRun) followers.add(execution.run);
+    else if (keyed) holding.set(executionId, execution.run);
+    else live.set(executionId, execution.run);
     return execution;
+  };
+
+  /** A handle that follows another execution (its own actor never ran, or stopped before a step). */
+  const follow = (execution: Execution, other: () => Promise<WorkflowRun | WorkflowResult>) => {
+    followers.add(execution.run);
+    holding.delete(execution.run.id);
+    // Out of `live` first: the execution it follows may have the same id.
+    if (live.get(execution.run.id) === execution.run) live.delete(execution.run.id);
+    execution.follow(other());
   };
 
   const start = (target: AnyWorkflow | string, input: unknown, execOptions: ExecuteOptions = {}): WorkflowRun => {
@@ -274,7 +301,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       throw new TypeError(`Expected \`idempotencyKey\` to be a non-empty string, got ${JSON.stringify(key)}`);
     }
     const executionId = execOptions.executionId ?? (key === undefined ? nanoid() : keyedId(key));
-    const running = live.get(executionId);
+    const running = live.get(executionId) ?? holding.get(executionId);
     if (key !== undefined && running !== undefined) return running;
     if (durable !== undefined) registry.register(wf); // it resumes on the registered definition
     const startedAt = clock.now();
@@ -284,12 +311,22 @@ export function createEngine(options: EngineOptions = {}): Engine {
         { executionId, idempotencyKey: key, metadata: execOptions.metadata, startedAt },
         () => phaseOf(self().run),
         (error) => self().abandon(error),
+        // Another start took the key first (nothing of this one was written): follow it.
+        (record) => follow(self(), () => attach(record)),
       ),
     );
     if (durable !== undefined && key !== undefined) {
       // An idempotent start: run only if the store does not hold the execution yet.
       durable.store.get(executionId).then(
-        (record) => (record === undefined ? execution.release() : execution.follow(attach(record))),
+        (record) => {
+          if (record !== undefined) {
+            follow(execution, () => attach(record));
+            return;
+          }
+          holding.delete(executionId);
+          live.set(executionId, execution.run);
+          execution.release();
+        },
         (error: unknown) => execution.abandon(error instanceof Error ? error : new Error(String(error))),
       );
     }
@@ -342,21 +379,45 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   /** A claimed execution, rebuilt from its journal and resumed here. */
-  const relaunch = (wf: AnyWorkflow, lease: Lease, history: Parameters<typeof launch>[5]): WorkflowRun => {
+  const relaunch = async (
+    wf: AnyWorkflow,
+    lease: Lease,
+    history: Parameters<typeof launch>[5],
+  ): Promise<WorkflowRun> => {
     const d = needStore();
-    return launch(
-      wf,
-      undefined,
-      {},
-      lease.executionId,
-      (self) =>
-        d.journalOf(
-          lease,
-          () => phaseOf(self().run),
-          (error) => self().abandon(error),
-        ),
-      history,
-    ).run;
+    const last = history?.findLast((e) => e.path === undefined);
+    const ended = last === undefined ? undefined : TERMINAL[last.type];
+    if (ended !== undefined) {
+      // Its end is journaled but its row was not updated (a crash between the two writes
+      // of a run that ended in its first): finish the row; nothing runs.
+      await d.store.append(lease, [], { status: ended, finishedAt: last!.at, updatedAt: last!.at });
+      const record = await d.record(lease.executionId);
+      const execution = launch(wf, undefined, {}, lease.executionId, () => undefined, history);
+      execution.follow(d.resultOf(record));
+      return execution.run;
+    }
+    let journal: StoreJournal | undefined;
+    try {
+      return launch(
+        wf,
+        undefined,
+        {},
+        lease.executionId,
+        (self) =>
+          (journal = d.journalOf(
+            lease,
+            () => phaseOf(self().run),
+            (error) => self().abandon(error),
+          )),
+        history,
+      ).run;
+    } catch (error) {
+      // It could not be rebuilt (a journal this definition cannot fold): let go of it, and
+      // of its lease, rather than renew a lease with nothing behind it.
+      if (journal !== undefined) d.release(journal);
+      await d.store.renew(lease, clock.now() - 1).catch(() => {});
+      throw error;
+    }
   };
 
   const recover = async (): Promise<WorkflowRun[]> => {
@@ -372,7 +433,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       for (const lease of leases) {
         const record = byId.get(lease.executionId)!;
         try {
-          runs.push(relaunch(d.definitionOf(record), lease, histories.get(lease.executionId) ?? []));
+          runs.push(await relaunch(d.definitionOf(record), lease, histories.get(lease.executionId) ?? []));
         } catch (error) {
           warnAdapter("Recovery", `of execution ${lease.executionId}`, error, "RubberDuckRecoveryWarning");
         }
@@ -407,6 +468,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
   };
 }
+
+/** The statuses the terminal events journal. */
+const TERMINAL: Readonly<Record<string, "succeeded" | "failed" | "cancelled" | "timed_out">> = {
+  "workflow.succeeded": "succeeded",
+  "workflow.failed": "failed",
+  "workflow.cancelled": "cancelled",
+  "workflow.timed_out": "timed_out",
+};
 
 /** The execution id of an idempotency key: the same key, the same execution. */
 function keyedId(key: string): string {

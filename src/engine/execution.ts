@@ -101,7 +101,7 @@ export interface Execution {
   release(): void;
   /** Stop this copy: its journal failed (a lost lease); the result rejects with `error`. */
   abandon(error: Error): void;
-  /** A held start that found the execution already there: follow that one instead. */
+  /** A start that found the execution already there: follow that one instead (its own actor, if started, stops). */
   follow(other: Promise<WorkflowRun | WorkflowResult>): void;
 }
 
@@ -168,6 +168,9 @@ export function createExecution(machine: WorkflowLogic, input: unknown, options:
     subject.complete();
     options.onEnd(run);
   });
+  // A result nobody awaits (a recovered run's, one whose lease was lost) must not crash
+  // the process when it rejects: the caller who awaits it still gets the rejection.
+  result.catch(() => {});
 
   const run: WorkflowRun = {
     id: options.executionId,
@@ -205,8 +208,11 @@ export function createExecution(machine: WorkflowLogic, input: unknown, options:
       if (actor.getSnapshot().status === "active") actor.stop();
     },
     follow: (other) => {
-      const handle = other.then((o) => ("actor" in o ? o : undefined));
-      following = handle.then((o) => o ?? run);
+      if (actor.getSnapshot().status === "active") actor.stop();
+      following = other.then(
+        (o) => ("actor" in o ? o : run),
+        () => run,
+      );
       other.then(
         (o) => {
           if (!("actor" in o)) {

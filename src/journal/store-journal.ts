@@ -11,7 +11,7 @@ import type { RunRequestOptions } from "../../machines/run-request.js";
 import { JournalError, LeaseLostError } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
 import type { RunEvent } from "../policy/run-event.js";
-import type { ExecutionStore, JournalEvent, Lease, NewRun, RunStatus } from "../store/execution-store.js";
+import type { ExecutionStore, JournalEvent, Lease, NewRun, RunRecord, RunStatus } from "../store/execution-store.js";
 import { encodeEvent } from "./codec.js";
 
 type RunJournal = NonNullable<RunRequestOptions["journal"]>;
@@ -34,6 +34,15 @@ export interface StoreJournalOptions {
   readonly phase: () => RunStatus;
   /** The journal cannot write any more (lease lost, store failed): stop this copy. */
   readonly onFailure: (error: JournalError | LeaseLostError) => void;
+  /** A new execution's idempotency key was already in the store: nothing was written; follow that one. */
+  readonly onDuplicate?: (run: RunRecord) => void;
+}
+
+/** The store already held the execution's idempotency key. */
+class Duplicate extends Error {
+  constructor(readonly run: RunRecord) {
+    super(`the store already holds execution ${run.executionId} for its idempotency key`);
+  }
 }
 
 export class StoreJournal implements RunJournal {
@@ -145,9 +154,7 @@ export class StoreJournal implements RunJournal {
         owner: create.owner,
         until: now() + create.leaseMs,
       });
-      if (!result.created) {
-        throw new JournalError(create.run.executionId, `the store already holds it (${result.run.executionId})`);
-      }
+      if (!result.created) throw new Duplicate(result.run);
       this.#lease = result.lease;
       this.#status = "running";
       if (status !== "running") await store.append(this.#lease, [], { status, updatedAt: last.at });
@@ -165,6 +172,13 @@ export class StoreJournal implements RunJournal {
 
   #fail(error: unknown): void {
     const id = this.#lease?.executionId ?? this.#options.create?.run.executionId ?? "?";
+    if (error instanceof Duplicate && this.#options.onDuplicate !== undefined) {
+      this.#failed = new JournalError(id, error.message);
+      this.#waiters = [];
+      this.#rejecters = [];
+      this.#options.onDuplicate(error.run);
+      return;
+    }
     const failure =
       error instanceof LeaseLostError || error instanceof JournalError
         ? error

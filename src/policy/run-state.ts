@@ -218,6 +218,11 @@ export class RunState {
       case "workflow.cancelled":
       case "workflow.timed_out":
         this.finishedAt ??= at;
+        // What the journal says it ended with is how it ended (a rejected input, say,
+        // halted it without an event of its own).
+        if (event.status !== undefined && event.status !== this.outcome) {
+          this.#ended = { status: event.status, error: event.error };
+        }
         return;
       default:
         // step.cache_bypassed and other notices change nothing.
@@ -241,7 +246,10 @@ export class RunState {
     const rest = event.path!.slice(1);
     let list = history.get(i);
     // A new sub run (a retry after the last one ended) replaces the one before.
-    if (list === undefined || (rest.length === 0 && event.type === "workflow.started")) history.set(i, (list = []));
+    // A rollback run of it (its step compensating) goes on the same history: the run it
+    // undoes is folded from the events before.
+    const fresh = rest.length === 0 && event.type === "workflow.started" && this.status[i] !== "compensating";
+    if (list === undefined || fresh) history.set(i, (list = []));
     list.push({ ...event, path: rest.length === 0 ? undefined : rest, at });
   }
 
@@ -549,14 +557,18 @@ export class RunState {
     return this.rollback.planned ? "compensating" : "stopping";
   }
 
+  /** A journaled end that the fold could not derive (see `apply`). */
+  #ended: { status: WorkflowStatus; error: WorkflowError | undefined } | undefined;
+
   get outcome(): WorkflowStatus {
+    if (this.#ended !== undefined) return this.#ended.status;
     if (this.halt !== undefined) return this.halt.outcome;
     return this.failures.length > 0 ? "failed" : "succeeded";
   }
 
   /** The error that decides the result: the halt's, else the first failure. */
   get error(): WorkflowError | undefined {
-    return this.halt?.error ?? this.failures[0];
+    return this.#ended?.error ?? this.halt?.error ?? this.failures[0];
   }
 
   durationOf(i: number): number | undefined {

@@ -2,8 +2,8 @@
  * The embedded ExecutionStore, on SQLite (better-sqlite3, in WAL mode): an append-only
  * `events` table keyed (execution_id, seq) and a `runs` projection row per execution,
  * written in the same transaction. Appends made in the same tick share one transaction
- * (group commit: one sync for many executions' events), each in its own savepoint so
- * that one fenced-out writer does not undo the others.
+ * (group commit: one sync for many executions' events); each append's fence goes first,
+ * so that one fenced-out writer changes nothing and does not undo the others.
  *
  * `durability: "process"` (default) survives the process being killed (WAL, synchronous
  * NORMAL); `"power"` syncs every commit to disk (synchronous FULL).
@@ -280,6 +280,7 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
 
   // Group commit: the appends of one tick, one transaction.
   let pending: PendingAppend[] = [];
+  const busyTries = new WeakMap<PendingAppend, number>();
   const flush = db.transaction((batch: readonly PendingAppend[]) => {
     const outcomes = batch.map(append);
     storeFaults.inGroupCommit?.();
@@ -292,7 +293,17 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
     try {
       outcomes = flush.immediate(batch);
     } catch (error) {
-      // The group's transaction failed (an I/O error): none of it was written.
+      // The group's transaction failed: none of it was written. The database busy past
+      // its timeout (several processes on one file) is worth a few more tries.
+      const tries = (busyTries.get(batch[0]!) ?? 0) + 1;
+      if ((error as { code?: string }).code === "SQLITE_BUSY" && tries < 5 && !closed) {
+        for (const op of batch) busyTries.set(op, tries);
+        setTimeout(() => {
+          if (pending.length === 0) setImmediate(flushPending);
+          pending.unshift(...batch);
+        }, 50 * tries);
+        return;
+      }
       for (const op of batch) op.reject(error);
       return;
     }
