@@ -19,6 +19,7 @@
 import { openSync, writeSync } from "node:fs";
 import { type CompensationContext, createEngine, type StepContext, sqliteStore, workflow } from "../../src/index.js";
 import { storeFaults } from "../../src/store/sqlite-store.js";
+import { chance, shape, WORKFLOWS } from "./crash-shape.js";
 
 const [dbPath, effectsPath] = process.argv.slice(2) as [string, string];
 const generation = Number(process.env.GEN ?? 0);
@@ -38,26 +39,17 @@ function point(name: string): void {
 }
 storeFaults.inGroupCommit = () => point("group-commit");
 
-/** A small deterministic hash → [0, 1). */
-function chance(...parts: (string | number)[]): number {
-  let h = 2166136261;
-  for (const c of parts.join("|")) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-  return ((h >>> 0) % 10_000) / 10_000;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Workflow k: a random DAG of 3–6 steps from a fixed seed (the same in every generation). */
 function build(k: number) {
-  const size = 3 + Math.floor(chance("size", k) * 4);
   let wf = workflow(`crash_${k}`, { onError: "compensate_all", parallelLimit: 4 }) as ReturnType<typeof workflow>;
-  for (let s = 0; s < size; s++) {
+  for (const [s, deps] of shape(k).entries()) {
     const name = `s${s}`;
-    const deps = Array.from({ length: s }, (_v, d) => d).filter((d) => chance("dep", k, s, d) < 0.4);
     wf = wf.step(name, {
       inputs: ["id"],
       outputs: [`o${s}`],
-      after: deps.map((d) => `s${d}`),
+      dependsOn: deps.map((d) => `s${d}`),
       retry: { maxAttempts: 3, baseDelay: 15, jitter: false },
       run: async ({ id }: Record<string, unknown>, ctx: StepContext) => {
         effect({ id, exec: ctx.executionId, step: name, attempt: ctx.attempt, phase: "run" });
@@ -78,7 +70,7 @@ function build(k: number) {
   return wf;
 }
 
-export const workflows = [0, 1, 2, 3].map(build);
+export const workflows = Array.from({ length: WORKFLOWS }, (_v, k) => build(k));
 
 const engine = createEngine({ workflows, store: sqliteStore(dbPath), leaseMs: 2_000 });
 const recovered = await engine.recover();

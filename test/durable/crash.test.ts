@@ -7,6 +7,7 @@
  * and the effects log:
  *
  * - every execution reached a final state, its journal gapless;
+ * - no step started (or ran) before the completions it depends on were journaled;
  * - no step with a journaled completion ran again (no effect from a later generation);
  * - a step ran again only in a generation after one that was killed while it was in
  *   flight, with each attempt at most once per generation;
@@ -25,6 +26,9 @@ import { build } from "esbuild";
 import { beforeAll, expect, it } from "vitest";
 import { sqliteStore } from "../../src/index.js";
 import { decodeEvent } from "../../src/journal/codec.js";
+import { shape } from "./crash-shape.js";
+
+const workflowIndex = (name: string) => Number(name.replace("crash_", ""));
 
 const KILLS = Number(process.env.KILLS ?? 100);
 const SEED = Number(process.env.SEED ?? Date.now() % 100_000);
@@ -186,6 +190,23 @@ it(
         const before = mine.filter((o) => o.phase === e.phase && o.step === e.step && o.gen < e.gen);
         if (before.some((o) => !killed.has(o.gen))) {
           problems.push(`${id}: ${e.phase} ${e.step} ran again in ${e.gen} after a generation that was not killed`);
+        }
+      }
+      // No step started before the completions it depends on were journaled, and its
+      // effect came after them.
+      const deps = shape(workflowIndex(run.workflow));
+      journal.forEach((e, i) => {
+        if (e.type !== "step.started" || e.path !== undefined) return;
+        for (const d of deps[Number(e.step!.slice(1))] ?? []) {
+          const done = journal.findIndex((x) => x.type === "step.succeeded" && x.step === `s${d}`);
+          if (done === -1 || done > i) problems.push(`${id}: ${e.step} started before s${d} was journaled done`);
+        }
+      });
+      for (const m of mine.filter((m) => m.phase === "run")) {
+        for (const d of deps[Number(m.step.slice(1))] ?? []) {
+          const done = journal.find((x) => x.type === "step.succeeded" && x.step === `s${d}`);
+          if (done === undefined || m.t < done.at)
+            problems.push(`${id}: ${m.step} ran before s${d} was journaled done`);
         }
       }
       // No retry before its journaled deadline.
