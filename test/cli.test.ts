@@ -283,20 +283,20 @@ describe("loading TypeScript modules", () => {
       child.kill("SIGKILL");
       await new Promise((resolve) => child.on("exit", resolve));
       // The repository holds the uncommitted work and the lock; the store, a running execution.
-      expect(snapshotOf(repo).locked).toBe(true);
+      expect(snapshotOf(repo).locked, stderr).toBe(true);
       const listed = cli(["runs", "--store", store, "--status", "running"]);
-      expect(listed.code).toBe(0);
-      expect(listed.stdout).toContain(id);
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout, `${stderr}\n${listed.stdout}`).toContain(id);
       expect(listed.stdout).toContain("running");
 
       writeFileSync(approval, `${answer}\n`);
       const resumed = cli(["resume", id, "examples/codegen-transaction.ts", "--store", store]);
-      expect(resumed.code).toBe(status === "succeeded" ? 0 : 1);
+      expect(resumed.code, resumed.stderr).toBe(status === "succeeded" ? 0 : 1);
       expect(resumed.stderr).toContain("step.started             await_approval (attempt 2)");
       // Completed steps did not run again: each started once, with attempt 1.
       expect(resumed.stderr.match(/step\.started +validate_code/g)).toHaveLength(1);
       const shown = cli(["runs", "show", id, "--store", store]);
-      expect(shown.code).toBe(0);
+      expect(shown.code, shown.stderr).toBe(0);
       expect(shown.stdout).toContain(`${id}  ${status === "succeeded" ? "✓" : "✗"} ${status}`);
       if (status === "succeeded") {
         expect(git(repo, "tag")).toBe("codegen/user_profile");

@@ -1,5 +1,5 @@
 /**
- * The process the crash tests kill: an engine on a SQLite store that recovers every
+ * The process the crash tests kill: an engine on a SQLite (or Postgres) store that recovers every
  * interrupted execution, starts `START` new ones, and exits 0 once all have finished.
  * Every side effect of a step (its run, its compensation) first appends a line
  * (generation, execution, step, attempt, phase, time) to the effects log, with one
@@ -18,6 +18,7 @@
  */
 import { openSync, writeSync } from "node:fs";
 import { type CompensationContext, createEngine, type StepContext, sqliteStore, workflow } from "../../src/index.js";
+import { postgresStore } from "../../src/store/postgres-store.js";
 import { storeFaults } from "../../src/store/sqlite-store.js";
 import { chance, shape, WORKFLOWS } from "./crash-shape.js";
 
@@ -72,7 +73,10 @@ function build(k: number) {
 
 export const workflows = Array.from({ length: WORKFLOWS }, (_v, k) => build(k));
 
-const engine = createEngine({ workflows, store: sqliteStore(dbPath), leaseMs: 2_000 });
+const store = dbPath.startsWith("postgres://")
+  ? postgresStore({ connectionString: dbPath, schema: process.env.PG_SCHEMA, max: 4 })
+  : sqliteStore(dbPath);
+const engine = createEngine({ workflows, store, leaseMs: 2_000 });
 const recovered = await engine.recover();
 const started = Array.from({ length: toStart }, (_v, i) => {
   const id = firstId + i;
