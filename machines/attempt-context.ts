@@ -28,6 +28,8 @@ export interface ExecutionScope {
   readonly serializable: boolean;
   /** With `serializable`: the most bytes (of JSON) a step's outputs may take. */
   readonly maxOutputBytes: number;
+  /** The execution's journal, when it has one: a retried attempt runs once its start is durable. */
+  readonly durable: { readonly pending: boolean; whenDurable(callback: () => void): void } | undefined;
   /** The cache, when the execution has one. */
   readonly cache: CacheAccess | undefined;
   /** Runs sub-workflow steps (provided by the workflow actor). */

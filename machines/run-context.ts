@@ -121,6 +121,7 @@ export function createContext(plan: WorkflowPlan, raw: unknown, compile: Compile
     now,
     serializable: options.serializable === true,
     maxOutputBytes: options.maxOutputBytes ?? 16 * 1024 * 1024,
+    durable: options.journal,
     cache,
     subWorkflows: subWorkflowRunner(context, options, compile),
     instrument: options.instrument,

@@ -259,7 +259,24 @@ function begin(runtime: Runtime, scope: Scope): void {
   if (attempt > (input.attempt ?? 1) || input.delay !== undefined) {
     const type = input.mode === "compensate" ? "STEP.COMPENSATING" : "STEP.STARTED";
     toParent(scope, { type, index: input.step.index, attempt });
+    // Journaled: this attempt runs once its start is durable (a crash then knows it ran,
+    // and the next one gets the next number).
+    const durable = input.scope.durable;
+    if (durable?.pending === true) {
+      durable.whenDurable(() => {
+        const current = runtime.pending && runtime.attempt === attempt && scope.self.getSnapshot().status === "active";
+        // Aborted while it waited: it never ran, and settles as an aborted attempt does.
+        if (current && !controller.aborted) runWork(runtime, scope, attempt, controller);
+      });
+      return;
+    }
   }
+  runWork(runtime, scope, attempt, controller);
+}
+
+/** Run attempt `attempt`'s work (the step's, or its compensation), under its timeout. */
+function runWork(runtime: Runtime, scope: Scope, attempt: number, controller: AttemptSignal): void {
+  const { input } = runtime;
   const timeout = input.step.timeout;
   runtime.blockedMs = 0;
   runtime.timeoutError = undefined;

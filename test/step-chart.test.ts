@@ -45,6 +45,7 @@ function inputOf({ mode, retries, grace, nested, resumed }: Config): StepActorIn
       now: () => 0,
       serializable: false,
       maxOutputBytes: Number.POSITIVE_INFINITY,
+      durable: undefined,
       cache: undefined,
       // Never answers: the explorer sends the outcomes itself.
       subWorkflows: { run: () => new Promise(() => {}), rollback: () => new Promise(() => {}) },

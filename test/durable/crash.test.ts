@@ -10,7 +10,7 @@
  * - no step started (or ran) before the completions it depends on were journaled;
  * - no step with a journaled completion ran again (no effect from a later generation);
  * - a step ran again only in a generation after one that was killed while it was in
- *   flight, with each attempt at most once per generation;
+ *   flight, and with the next attempt number (no attempt number runs twice);
  * - every failed execution compensated each completed step, newest first, and no
  *   compensation ran twice in one generation or after it was journaled as done;
  * - no retry started before its journaled deadline;
@@ -197,12 +197,18 @@ function crashTest(kind: "sqlite" | "postgres", KILLS: number, recoverers: numbe
           if (later.length > 0)
             problems.push(`${id}: ${done.step} completed in generation ${by}, ran again in ${later[0]!.gen}`);
         }
-        // A step ran again only after a generation that was killed with it in flight; each attempt once per generation.
-        const seen = new Set<string>();
+        // A step ran again only after a generation that was killed with it in flight, and
+        // with the next attempt number: every attempt's start is journaled before it runs,
+        // so no attempt number runs twice, in one generation or across them.
+        const seen = new Map<string, number>();
         for (const e of mine) {
-          const key = `${e.phase}|${e.step}|${e.attempt}|${e.gen}`;
-          if (seen.has(key)) problems.push(`${id}: ${e.phase} ${e.step}#${e.attempt} twice in generation ${e.gen}`);
-          seen.add(key);
+          const key = `${e.phase}|${e.step}|${e.attempt}`;
+          if (seen.has(key)) {
+            problems.push(
+              `${id}: ${e.phase} ${e.step}#${e.attempt} ran in generation ${seen.get(key)} and again in ${e.gen}`,
+            );
+          }
+          seen.set(key, e.gen);
           const before = mine.filter((o) => o.phase === e.phase && o.step === e.step && o.gen < e.gen);
           if (before.some((o) => !killed.has(o.gen))) {
             problems.push(`${id}: ${e.phase} ${e.step} ran again in ${e.gen} after a generation that was not killed`);

@@ -156,6 +156,26 @@ describe.each(stores)("durable executions on the %s store", (_name, open) => {
     await store.close();
   });
 
+  it("runs a retried attempt only once its start is journaled", async () => {
+    const store = open();
+    const seen: number[] = [];
+    const wf = workflow("flaky").step("s", {
+      retry: { maxAttempts: 3, baseDelay: 1, jitter: false },
+      run: async (_input, ctx) => {
+        const journal = await store.events(ctx.executionId);
+        seen.push(
+          journal.filter((e) => e.type === "step.started" && (e.data as { attempt: number }).attempt === ctx.attempt)
+            .length,
+        );
+        if (ctx.attempt < 3) throw new Error("not yet");
+      },
+    });
+    const engine = createEngine({ workflows: [wf], store });
+    expect((await engine.execute("flaky", {})).status).toBe("succeeded");
+    expect(seen).toEqual([1, 1, 1]);
+    await store.close();
+  });
+
   it("resumes on another engine: journaled steps never run again, the one in flight runs with its next attempt", async () => {
     const store = open();
     const log: string[] = [];
