@@ -309,4 +309,19 @@ describe("loading TypeScript modules", () => {
     expect(cli(["resume", "examples/codegen-transaction.ts", "--store", store]).stderr).toContain("Nothing to resume");
     expect(cli(["runs", "show", "nope", "--store", store]).code).toBe(2);
   }, 60_000);
+
+  it.runIf(process.env.RUBBERDUCK_TEST_POSTGRES !== undefined)(
+    "--store postgres://…: migrate, then run and show on Postgres",
+    () => {
+      const url = process.env.RUBBERDUCK_TEST_POSTGRES!;
+      expect(cli(["migrate", "--store", url]).stderr).toContain("is up to date");
+      const ran = cli(["run", "examples/generate-docs.ts", "--input", '{"root": "src/engine"}', "--store", url]);
+      expect(ran.code, ran.stderr).toBe(0);
+      const id = /Journaled in .* as (\S+)/.exec(ran.stderr)![1]!;
+      const shown = cli(["runs", "show", id, "--store", url]);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain("✓ succeeded");
+    },
+    60_000,
+  );
 });

@@ -5,6 +5,8 @@
  *   rubberduck resume [id] <file> --store runs.db
  *   rubberduck runs --store runs.db [--status S] [--workflow NAME] [--limit N] [--json]
  *   rubberduck runs show <id> --store runs.db [--json]
+ *   rubberduck migrate --store runs.db|postgres://…
+ * (`--store` takes a SQLite file, or a Postgres connection string.)
  *   rubberduck graph <file> [--workflow NAME] [--format mermaid|dot|svg] [--out FILE]
  *   rubberduck view <trace.jsonl> [--out run.html]
  *   rubberduck list <file>
@@ -17,6 +19,7 @@ import {
   createEngine,
   type Engine,
   ErrorCode,
+  type ExecutionStore,
   plan,
   type RunStatus,
   type StepStatus,
@@ -132,6 +135,16 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(options.json ? `${JSON.stringify(page.runs, null, 2)}\n` : runsTable(page.runs));
       });
     });
+  program
+    .command("migrate")
+    .description("create or upgrade a store's schema (every command does it on first use; this does it alone)")
+    .requiredOption("-s, --store <file|url>", "a SQLite file, or postgres://…")
+    .action(async (options: { store: string }) => {
+      await withStore(options.store, async (engine) => {
+        await engine.runs.list({ limit: 1 });
+        process.stderr.write(`The store ${options.store} is up to date\n`);
+      });
+    });
   runs
     .command("show")
     .description("one execution: its summary and its journal")
@@ -241,7 +254,7 @@ async function run(file: string, options: RunOptions): Promise<number> {
     }
     if (!connected) process.stderr.write(`No browser connected in ${wait} s; starting the run\n`);
   }
-  const store = options.store === undefined ? undefined : openStore(options.store);
+  const store = options.store === undefined ? undefined : await openStore(options.store);
   const engine = createEngine({
     // With a store, every workflow of the module is registered: `resume` finds them there.
     workflows: store === undefined ? [wf] : [...loaded.workflows.filter((w) => w.name !== wf.name), wf],
@@ -271,7 +284,7 @@ async function run(file: string, options: RunOptions): Promise<number> {
 /** Resume one execution (by id) or every interrupted one, with the same progress as `run`. */
 async function resume(id: string | undefined, file: string, options: RunOptions): Promise<number> {
   const loaded = await loadModule(file);
-  const store = openStore(options.store!);
+  const store = await openStore(options.store!);
   const engine = createEngine({ workflows: loaded.workflows, store });
   try {
     let runs: WorkflowRun[];
@@ -318,16 +331,26 @@ function resumeError(error: unknown, id: string, store: string): unknown {
   return error;
 }
 
-function openStore(file: string) {
+/** A SQLite file, or a Postgres database (`postgres://…`, through the optional `pg` package). */
+async function openStore(where: string): Promise<ExecutionStore> {
+  if (/^postgres(ql)?:\/\//.test(where)) {
+    let entry: typeof import("../store/postgres-store.js");
+    try {
+      entry = await import("../store/postgres-store.js");
+    } catch (error) {
+      throw new CliError(`--store ${where} needs the pg package: ${(error as Error).message}`, "npm install pg@8");
+    }
+    return entry.postgresStore({ connectionString: where });
+  }
   try {
-    return sqliteStore(file);
+    return sqliteStore(where);
   } catch (error) {
-    throw new CliError(`Could not open the store ${file}: ${(error as Error).message}`);
+    throw new CliError(`Could not open the store ${where}: ${(error as Error).message}`);
   }
 }
 
 async function withStore(file: string, use: (engine: Engine) => Promise<void>): Promise<void> {
-  const store = openStore(file);
+  const store = await openStore(file);
   try {
     await use(createEngine({ store }));
   } finally {
