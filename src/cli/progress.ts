@@ -50,6 +50,20 @@ interface Row {
   note: string;
 }
 
+/** One event on one line: its type, where, and what it says (attempt, delay, duration, why). */
+export function eventLine(e: WorkflowEvent): string {
+  const where = e.path === undefined ? "" : `${e.path.join("/")}/`;
+  const details = [
+    e.attempt === undefined ? "" : `attempt ${e.attempt}`,
+    e.delayMs === undefined ? "" : `retry in ${e.delayMs} ms`,
+    e.durationMs === undefined ? "" : `${Math.round(e.durationMs)} ms`,
+    e.reason ?? "",
+    // The step is on the line already: its error says what went wrong, once.
+    e.error === undefined ? "" : e.error.step === e.step ? e.error.detail : e.error.message,
+  ].filter(Boolean);
+  return `${e.type.padEnd(24)} ${where}${e.step ?? ""}${details.length > 0 ? ` (${details.join(", ")})` : ""}`.trimEnd();
+}
+
 /** Plain lines, one per event (for logs and pipes). */
 export function lineProgress(write: (line: string) => void, now: () => number = Date.now): Progress {
   // Times are the events' own, from the first one seen (a resumed run's history included).
@@ -57,19 +71,8 @@ export function lineProgress(write: (line: string) => void, now: () => number = 
   return {
     event(e) {
       start ??= Math.min(e.timestamp, now());
-      const where = e.path === undefined ? "" : `${e.path.join("/")}/`;
-      const details = [
-        e.attempt === undefined ? "" : `attempt ${e.attempt}`,
-        e.delayMs === undefined ? "" : `retry in ${e.delayMs} ms`,
-        e.durationMs === undefined ? "" : `${Math.round(e.durationMs)} ms`,
-        e.reason ?? "",
-        // The step is on the line already: its error says what went wrong, once.
-        e.error === undefined ? "" : e.error.step === e.step ? e.error.detail : e.error.message,
-      ].filter(Boolean);
       const ms = String(e.timestamp - start).padStart(5);
-      write(
-        `[+${ms} ms] ${e.type.padEnd(24)} ${where}${e.step ?? ""}${details.length ? ` (${details.join(", ")})` : ""}`.trimEnd(),
-      );
+      write(`[+${ms} ms] ${eventLine(e)}`);
     },
     stop() {},
   };

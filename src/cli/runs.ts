@@ -3,7 +3,8 @@
  * through the engine's public `runs` API.
  */
 
-import type { RunDetails, RunRecord, WorkflowEvent } from "../index.js";
+import type { RunDetails, RunRecord } from "../index.js";
+import { eventLine } from "./progress.js";
 
 const STATUS_MARK: Record<string, string> = {
   running: "▶",
@@ -66,16 +67,4 @@ export function runDetails({ run, events, result }: RunDetails): string {
   for (const e of events)
     lines.push(`  ${String(e.seq).padStart(4)}  +${String(e.timestamp - start).padStart(6)} ms  ${eventLine(e)}`);
   return `${lines.join("\n")}\n`;
-}
-
-function eventLine(e: WorkflowEvent): string {
-  const where = e.path === undefined ? "" : `${e.path.join("/")}/`;
-  const details = [
-    e.attempt === undefined ? "" : `attempt ${e.attempt}`,
-    e.delayMs === undefined ? "" : `retry in ${e.delayMs} ms`,
-    e.durationMs === undefined ? "" : `${Math.round(e.durationMs)} ms`,
-    e.reason ?? "",
-    e.error === undefined ? "" : e.error.message,
-  ].filter(Boolean);
-  return `${e.type.padEnd(24)} ${where}${e.step ?? ""}${details.length > 0 ? ` (${details.join(", ")})` : ""}`.trimEnd();
 }

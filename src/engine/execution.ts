@@ -105,10 +105,6 @@ export interface Execution {
   follow(other: Promise<WorkflowRun | WorkflowResult>): void;
 }
 
-export function startExecution(machine: WorkflowLogic, input: unknown, options: ExecutionOptions): WorkflowRun {
-  return createExecution(machine, input, options).run;
-}
-
 export function createExecution(machine: WorkflowLogic, input: unknown, options: ExecutionOptions): Execution {
   const subject = new Subject<WorkflowEvent>();
   const recorder = options.debug ? traceRecorder(options.clock.now) : undefined;

@@ -250,3 +250,41 @@ export function decodeCursor(cursor: string): [number, string] {
   }
   throw new RangeError(`Not a cursor of this store: ${cursor}`);
 }
+
+/** A projection row as the SQL stores read it (bigints as numbers, metadata as JSON text). */
+export interface RunRow {
+  execution_id: string;
+  workflow: string;
+  version: string;
+  definition_hash: string;
+  status: string;
+  idempotency_key: string | null;
+  parent_id: string | null;
+  metadata: string;
+  owner: string | null;
+  lease_until: number | null;
+  epoch: number;
+  last_seq: number;
+  started_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+/** The RunRecord of a SQL store's row. */
+export const recordOf = (row: RunRow): RunRecord => ({
+  executionId: row.execution_id,
+  workflow: row.workflow,
+  version: row.version,
+  definitionHash: row.definition_hash,
+  status: row.status as RunStatus,
+  idempotencyKey: row.idempotency_key ?? undefined,
+  parentId: row.parent_id ?? undefined,
+  metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+  owner: row.owner ?? undefined,
+  leaseUntil: row.lease_until ?? undefined,
+  epoch: row.epoch,
+  lastSeq: row.last_seq,
+  startedAt: row.started_at,
+  updatedAt: row.updated_at,
+  finishedAt: row.finished_at ?? undefined,
+});

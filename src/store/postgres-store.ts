@@ -26,8 +26,8 @@ import {
   type NewRun,
   type RunPatch,
   type RunQuery,
-  type RunRecord,
-  type RunStatus,
+  type RunRow,
+  recordOf,
 } from "./execution-store.js";
 
 /**
@@ -83,46 +83,10 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
     );`,
 ];
 
-interface RunRow {
-  execution_id: string;
-  workflow: string;
-  version: string;
-  definition_hash: string;
-  status: string;
-  idempotency_key: string | null;
-  parent_id: string | null;
-  metadata: string;
-  owner: string | null;
-  lease_until: number | null;
-  epoch: number;
-  last_seq: number;
-  started_at: number;
-  updated_at: number;
-  finished_at: number | null;
-}
-
 /** The projection's columns, bigints read as numbers (epoch milliseconds fit a double). */
 const RUN_COLUMNS = `execution_id, workflow, version, definition_hash, status, idempotency_key, parent_id, metadata,
   owner, lease_until::float8 AS lease_until, epoch, last_seq, started_at::float8 AS started_at,
   updated_at::float8 AS updated_at, finished_at::float8 AS finished_at`;
-
-const recordOf = (row: RunRow): RunRecord => ({
-  executionId: row.execution_id,
-  workflow: row.workflow,
-  version: row.version,
-  definitionHash: row.definition_hash,
-  status: row.status as RunStatus,
-  idempotencyKey: row.idempotency_key ?? undefined,
-  parentId: row.parent_id ?? undefined,
-  metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-  owner: row.owner ?? undefined,
-  leaseUntil: row.lease_until ?? undefined,
-  epoch: row.epoch,
-  lastSeq: row.last_seq,
-  startedAt: row.started_at,
-  updatedAt: row.updated_at,
-  finishedAt: row.finished_at ?? undefined,
-});
 
 const UNFINISHED = "('running', 'stopping', 'compensating')";
 const FINAL = "('succeeded', 'failed', 'cancelled', 'timed_out')";

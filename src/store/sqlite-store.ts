@@ -24,8 +24,8 @@ import {
   type NewRun,
   type RunPatch,
   type RunQuery,
-  type RunRecord,
-  type RunStatus,
+  type RunRow,
+  recordOf,
 } from "./execution-store.js";
 
 /**
@@ -82,42 +82,6 @@ const MIGRATIONS: readonly string[] = [
      UNIQUE (execution_id, seq)
    );`,
 ];
-
-interface RunRow {
-  execution_id: string;
-  workflow: string;
-  version: string;
-  definition_hash: string;
-  status: string;
-  idempotency_key: string | null;
-  parent_id: string | null;
-  metadata: string;
-  owner: string | null;
-  lease_until: number | null;
-  epoch: number;
-  last_seq: number;
-  started_at: number;
-  updated_at: number;
-  finished_at: number | null;
-}
-
-const recordOf = (row: RunRow): RunRecord => ({
-  executionId: row.execution_id,
-  workflow: row.workflow,
-  version: row.version,
-  definitionHash: row.definition_hash,
-  status: row.status as RunStatus,
-  idempotencyKey: row.idempotency_key ?? undefined,
-  parentId: row.parent_id ?? undefined,
-  metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-  owner: row.owner ?? undefined,
-  leaseUntil: row.lease_until ?? undefined,
-  epoch: row.epoch,
-  lastSeq: row.last_seq,
-  startedAt: row.started_at,
-  updatedAt: row.updated_at,
-  finishedAt: row.finished_at ?? undefined,
-});
 
 interface PendingAppend {
   readonly lease: Lease;
