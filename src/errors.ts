@@ -35,6 +35,8 @@ export const ErrorCode = {
   DEFINITION_MISMATCH: "DEFINITION_MISMATCH",
   JOURNAL_FAILED: "JOURNAL_FAILED",
   NOT_SERIALIZABLE: "NOT_SERIALIZABLE",
+  STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
+  RECOVERY_LIMIT: "RECOVERY_LIMIT",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -555,6 +557,54 @@ export class SerializationError extends WorkflowError {
   }
 }
 
+/**
+ * The store could not be reached (its server restarted, the network dropped, the
+ * connection pool is exhausted): nothing of the call is known to be written. Retryable:
+ * the engine retries its journal writes with a backoff until the store answers, and the
+ * execution waits meanwhile (it starts no step, resolves no result).
+ *
+ * @example
+ * await store.get(id).catch((e) => e instanceof StoreUnavailableError && console.warn("database down:", e.cause));
+ */
+export class StoreUnavailableError extends WorkflowError {
+  override readonly name = "StoreUnavailableError";
+
+  constructor(why: string, cause?: unknown) {
+    super(ErrorCode.STORE_UNAVAILABLE, `The store is unavailable: ${why}`, true, { cause });
+  }
+}
+
+/**
+ * An execution was dead-lettered: its engine died while running it (and no step of it
+ * settled in between) more times than the engine's `maxRecoveries` allows, so it is
+ * failed instead of recovered once more: what crashes its engine would crash the next
+ * one. Nothing more of it runs (no compensation either); its journal says how far it got.
+ *
+ * @example
+ * const { runs } = await engine.runs.list({ status: "failed" });
+ * for (const r of runs) {
+ *   const { result } = await engine.runs.get(r.executionId);
+ *   if (result?.error instanceof RecoveryLimitError) console.log(r.executionId, result.error.recoveries);
+ * }
+ */
+export class RecoveryLimitError extends WorkflowError {
+  override readonly name = "RecoveryLimitError";
+  readonly executionId: string;
+  /** How many times it was recovered from a dead engine without a step settling. */
+  readonly recoveries: number;
+
+  constructor(executionId: string, recoveries: number, limit: number) {
+    super(
+      ErrorCode.RECOVERY_LIMIT,
+      `Execution ${executionId} was dead-lettered: its engine died while running it ${recoveries} times in a row ` +
+        `without a step settling (the limit is maxRecoveries = ${limit}); it is failed instead of recovered again`,
+      false,
+    );
+    this.executionId = executionId;
+    this.recoveries = recoveries;
+  }
+}
+
 /** `value instanceof asked`, or `value` is the same error class of another copy of the library. */
 function isInstance(asked: object, value: unknown): boolean {
   if (Function.prototype[Symbol.hasInstance].call(asked, value)) return true;
@@ -593,6 +643,8 @@ export function classOfCode(code: unknown): ErrorClass | undefined {
     [ErrorCode.DEFINITION_MISMATCH, DefinitionMismatchError],
     [ErrorCode.JOURNAL_FAILED, JournalError],
     [ErrorCode.NOT_SERIALIZABLE, SerializationError],
+    [ErrorCode.STORE_UNAVAILABLE, StoreUnavailableError],
+    [ErrorCode.RECOVERY_LIMIT, RecoveryLimitError],
   ]);
   return typeof code === "string" ? classes.get(code) : undefined;
 }

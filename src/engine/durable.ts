@@ -6,7 +6,13 @@
 
 import { createHash } from "node:crypto";
 import type { AnyWorkflow } from "../dsl/workflow.js";
-import { DefinitionMismatchError, ExecutionNotFoundError, type JournalError, LeaseLostError } from "../errors.js";
+import {
+  DefinitionMismatchError,
+  ExecutionNotFoundError,
+  type JournalError,
+  LeaseLostError,
+  type StoreUnavailableError,
+} from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
 import { decodeEvent, toWorkflowEvent } from "../journal/codec.js";
 import { rebuildResult } from "../journal/rebuild.js";
@@ -93,6 +99,22 @@ export class Durable {
     this.#options = options;
   }
 
+  /** Whether the store is unavailable, as the last journal write found it: one warning per outage. */
+  #down = false;
+  readonly #outage = {
+    down: (error: StoreUnavailableError) => {
+      if (this.#down) return;
+      this.#down = true;
+      process.emitWarning(
+        `${error.message}; journal writes are retried until it answers, and executions wait meanwhile`,
+        "RubberDuckStoreWarning",
+      );
+    },
+    up: () => {
+      this.#down = false;
+    },
+  };
+
   get store(): ExecutionStore {
     return this.#options.store;
   }
@@ -118,6 +140,7 @@ export class Durable {
         phase,
         onFailure,
         onDuplicate,
+        outage: this.#outage,
       }),
     );
   }
@@ -129,7 +152,7 @@ export class Durable {
     onFailure: (error: JournalError | LeaseLostError) => void,
   ): StoreJournal {
     const { store, now } = this.#options;
-    return this.#track(new StoreJournal({ store, lease, now, phase, onFailure }));
+    return this.#track(new StoreJournal({ store, lease, now, phase, onFailure, outage: this.#outage }));
   }
 
   /**

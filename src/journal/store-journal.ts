@@ -8,7 +8,7 @@
  */
 
 import type { RunRequestOptions } from "../../machines/run-request.js";
-import { JournalError, LeaseLostError } from "../errors.js";
+import { JournalError, LeaseLostError, StoreUnavailableError } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
 import type { RunEvent } from "../policy/run-event.js";
 import type { ExecutionStore, JournalEvent, Lease, NewRun, RunRecord, RunStatus } from "../store/execution-store.js";
@@ -36,7 +36,28 @@ export interface StoreJournalOptions {
   readonly onFailure: (error: JournalError | LeaseLostError) => void;
   /** A new execution's idempotency key was already in the store: nothing was written; follow that one. */
   readonly onDuplicate?: (run: RunRecord) => void;
+  /** Told when a write found the store unavailable (it is retried), and when one got through again. */
+  readonly outage?: { down(error: StoreUnavailableError): void; up(): void };
+  /** Waits between retries of a write the store could not take. @default setTimeout */
+  readonly sleep?: (ms: number, wake: AbortSignal) => Promise<void>;
 }
+
+/** Backoff between retries of a write while the store is unavailable: 50 ms, doubling, at most 2 s. */
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 2_000;
+
+const defaultSleep = (ms: number, wake: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    wake.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 
 /** The store already held the execution's idempotency key. */
 class Duplicate extends Error {
@@ -74,6 +95,9 @@ export class StoreJournal implements RunJournal {
 
   /** The engine closes: write what was appended, then nothing more; this copy stops. */
   async close(): Promise<void> {
+    // A write waiting for the store to come back gives up: what it held was not journaled,
+    // and the execution resumes from what was.
+    this.#closing.abort();
     await this.drained().catch(() => {});
     const id = this.#lease?.executionId ?? this.#options.create?.run.executionId ?? "?";
     if (this.#failed === undefined) this.#fail(new LeaseLostError(id, "its engine was closed"));
@@ -114,6 +138,8 @@ export class StoreJournal implements RunJournal {
 
   #rejecters: ((error: unknown) => void)[] = [];
 
+  readonly #closing = new AbortController();
+
   async #write(): Promise<void> {
     if (this.#writing || this.#failed !== undefined) return;
     this.#writing = true;
@@ -121,7 +147,7 @@ export class StoreJournal implements RunJournal {
       while (this.#buffer.length > 0) {
         const events = this.#buffer;
         this.#buffer = [];
-        await this.#commit(events);
+        await this.#commitRetrying(events);
       }
     } catch (error) {
       this.#fail(error);
@@ -134,6 +160,29 @@ export class StoreJournal implements RunJournal {
     this.#waiters = [];
     this.#rejecters = [];
     for (const w of waiters) w();
+  }
+
+  /**
+   * Commit, and while the store is unavailable (its server restarting, the network
+   * down), wait and commit again: nothing of a failed try is known to be written, and a
+   * try whose answer was lost is recognised by the store as the retry it is. The
+   * execution waits meanwhile: it starts no step until its events are durable.
+   */
+  async #commitRetrying(events: JournalEvent[]): Promise<void> {
+    const { outage, sleep = defaultSleep } = this.#options;
+    for (let delay = RETRY_FIRST_MS, failing = false; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+      try {
+        await this.#commit(events);
+        if (failing) outage?.up();
+        return;
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError) || this.#closing.signal.aborted) throw error;
+        failing = true;
+        outage?.down(error);
+        await sleep(delay, this.#closing.signal);
+        if (this.#closing.signal.aborted) throw error;
+      }
+    }
   }
 
   async #commit(events: JournalEvent[]): Promise<void> {

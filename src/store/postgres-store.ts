@@ -13,6 +13,7 @@
  */
 
 import pg from "pg";
+import { StoreUnavailableError } from "../errors.js";
 import {
   type CreateResult,
   checkSeqs,
@@ -91,6 +92,37 @@ const RUN_COLUMNS = `execution_id, workflow, version, definition_hash, status, i
 const UNFINISHED = "('running', 'stopping', 'compensating')";
 const FINAL = "('succeeded', 'failed', 'cancelled', 'timed_out')";
 
+interface CurrentRow {
+  readonly execution_id: string;
+  readonly epoch: number;
+  readonly status: string;
+  readonly last_seq: number;
+}
+
+/**
+ * Errors that say the server could not be reached or went away, not that the statement
+ * was wrong: connection failures, an administrator's shutdown or restart (57P01–57P03),
+ * too many connections, a serialization failure or a deadlock (the transaction can be run again).
+ */
+function isTransient(error: unknown): boolean {
+  if (error instanceof StoreUnavailableError) return true;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === "string") {
+    if (code.startsWith("08") || code.startsWith("57P") || ["53300", "40001", "40P01"].includes(code)) return true;
+    if (["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "EAI_AGAIN"].includes(code)) {
+      return true;
+    }
+  }
+  const message = error instanceof Error ? error.message : "";
+  return /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection ended/i.test(message);
+}
+
+/** Throw `error`, as a StoreUnavailableError when it says the server is out of reach. */
+function rethrow(error: unknown): never {
+  if (error instanceof StoreUnavailableError || !isTransient(error)) throw error;
+  throw new StoreUnavailableError(`Postgres: ${error instanceof Error ? error.message : String(error)}`, error);
+}
+
 interface PendingAppend {
   readonly lease: Lease;
   readonly events: readonly JournalEvent[];
@@ -128,24 +160,30 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
 
   /** Run `work` in one transaction on one client. */
   const transaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    await migrated();
-    const client = await pool.connect();
+    await migrated().catch(rethrow);
+    const client = await pool.connect().catch(rethrow);
+    // A checked-out client whose connection breaks also emits `error`: the query it runs rejects with it.
+    client.on("error", onPoolError);
+    let broken: Error | undefined;
     try {
       await client.query("BEGIN");
       const result = await work(client);
       await client.query("COMMIT");
       return result;
     } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
+      if (isTransient(error)) broken = error as Error;
+      else await client.query("ROLLBACK").catch(() => {});
+      return rethrow(error);
     } finally {
-      client.release();
+      // A client whose connection broke is thrown away, not handed to the next caller.
+      client.off("error", onPoolError);
+      client.release(broken);
     }
   };
 
   const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => {
-    await migrated();
-    return pool.query<R>(text, values);
+    await migrated().catch(rethrow);
+    return pool.query<R>(text, values).catch(rethrow);
   };
 
   const insertEvents = async (client: pg.PoolClient, rows: { id: string; e: JournalEvent }[]) => {
@@ -202,13 +240,18 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
       }
       const refused = fenceable.filter((op) => !accepted.has(op.lease.executionId));
       if (refused.length > 0) {
-        const { rows } = await client.query<{ execution_id: string; epoch: number; status: string; last_seq: number }>(
+        const { rows } = await client.query<CurrentRow>(
           `SELECT execution_id, epoch, status, last_seq FROM ${s}.runs WHERE execution_id = ANY($1::text[])`,
           [refused.map((op) => op.lease.executionId)],
         );
         const current = new Map(rows.map((r) => [r.execution_id, r]));
+        const landed = await alreadyLanded(client, refused, current);
         for (const op of refused) {
           const row = current.get(op.lease.executionId);
+          if (landed.has(op)) {
+            outcomes[batch.indexOf(op)] = undefined;
+            continue;
+          }
           let why: Error | undefined = fenced(op.lease, row);
           if (why === undefined) {
             try {
@@ -228,6 +271,30 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
       );
       return outcomes;
     });
+  /**
+   * The refused appends that are retries of one that landed: a commit whose answer was
+   * lost (the connection broke after COMMIT) is retried, and finds its own events there,
+   * written under the same lease. Those succeed without writing anything again.
+   */
+  const alreadyLanded = async (
+    client: pg.PoolClient,
+    refused: readonly PendingAppend[],
+    current: ReadonlyMap<string, CurrentRow>,
+  ): Promise<Set<PendingAppend>> => {
+    const candidates = refused.filter((op) => {
+      const row = current.get(op.lease.executionId);
+      return op.events.length > 0 && row?.epoch === op.lease.epoch && row.last_seq === op.events.at(-1)!.seq;
+    });
+    if (candidates.length === 0) return new Set();
+    const { rows } = await client.query<{ execution_id: string; type: string }>(
+      `SELECT e.execution_id, e.type FROM ${s}.events e
+       JOIN unnest($1::text[], $2::int[]) AS v(execution_id, seq) ON e.execution_id = v.execution_id AND e.seq = v.seq`,
+      [candidates.map((op) => op.lease.executionId), candidates.map((op) => op.events.at(-1)!.seq)],
+    );
+    const types = new Map(rows.map((r) => [r.execution_id, r.type]));
+    return new Set(candidates.filter((op) => types.get(op.lease.executionId) === op.events.at(-1)!.type));
+  };
+
   const flushPending = async () => {
     const taken = pending;
     pending = [];
@@ -269,7 +336,7 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
           `INSERT INTO ${s}.runs (execution_id, workflow, version, definition_hash, status, idempotency_key, parent_id,
              metadata, owner, lease_until, epoch, last_seq, started_at, updated_at, finished_at)
            VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, 1, $10, $11, $11, NULL)
-           ON CONFLICT (idempotency_key) DO NOTHING`,
+            ON CONFLICT DO NOTHING`,
           [
             run.executionId,
             run.workflow,
@@ -286,10 +353,24 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
         );
         if (inserted.rowCount === 0) {
           const { rows } = await client.query<RunRow>(
-            `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE idempotency_key = $1`,
-            [run.idempotencyKey],
+            `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE execution_id = $1 OR idempotency_key = $2
+             ORDER BY execution_id = $1 DESC LIMIT 1`,
+            [run.executionId, run.idempotencyKey ?? null],
           );
-          return { created: false, run: recordOf(rows[0]!) };
+          const found = recordOf(rows[0]!);
+          // A retried create whose first try committed (its answer was lost): it is ours.
+          if (found.executionId === run.executionId && found.owner === lease.owner && found.epoch === 1) {
+            if (found.lastSeq === events.length && found.startedAt === run.startedAt) {
+              return {
+                created: true,
+                lease: { executionId: run.executionId, owner: lease.owner, epoch: 1, until: lease.until },
+              };
+            }
+          }
+          if (found.idempotencyKey !== undefined && found.idempotencyKey === run.idempotencyKey) {
+            return { created: false, run: found };
+          }
+          throw new RangeError(`Execution ${run.executionId} exists already`);
         }
         await insertEvents(
           client,
@@ -445,6 +526,8 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
 /** Apply the migrations this schema lacks, in one transaction, under an advisory lock (several engines may start at once). */
 async function migrate(pool: pg.Pool, s: string): Promise<void> {
   const client = await pool.connect();
+  const onError = () => {};
+  client.on("error", onError);
   try {
     await client.query("BEGIN");
     await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`rubberduck:${s}`]);
@@ -465,6 +548,7 @@ async function migrate(pool: pg.Pool, s: string): Promise<void> {
     await client.query("ROLLBACK").catch(() => {});
     throw error;
   } finally {
+    client.off("error", onError);
     client.release();
   }
 }

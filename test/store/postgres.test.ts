@@ -5,6 +5,7 @@
  */
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { StoreUnavailableError } from "../../src/errors.js";
 import { postgresStore } from "../../src/store/postgres-store.js";
 import { storeConformance } from "./conformance.js";
 
@@ -44,6 +45,38 @@ if (url === undefined) {
       await store.close();
       expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
       await pool.end();
+    });
+
+    it("takes a retried append or create whose first try committed (its answer lost) as done, and writes nothing twice", async () => {
+      const store = postgresStore({ connectionString: url, schema: fresh(), max: 2 });
+      const run = { executionId: "e1", workflow: "w", version: "1", definitionHash: "h", startedAt: 1 };
+      const started = { seq: 1, type: "workflow.started", at: 1, data: {} };
+      const created = await store.create(run, [started], { owner: "a", until: 10_000 });
+      expect(await store.create(run, [started], { owner: "a", until: 10_000 })).toEqual(created);
+      // Another owner's create of the same id is not a retry.
+      await expect(store.create(run, [started], { owner: "b", until: 10_000 })).rejects.toThrow(/exists already/);
+      if (!created.created) throw new Error("not created");
+      const events = [
+        { seq: 2, type: "step.started", at: 2, data: { step: "s" } },
+        { seq: 3, type: "step.succeeded", at: 3, data: { step: "s" } },
+      ];
+      await store.append(created.lease, events, { updatedAt: 3 });
+      await store.append(created.lease, events, { updatedAt: 3 });
+      expect((await store.events("e1")).map((e) => e.seq)).toEqual([1, 2, 3]);
+      // Not a retry: other events at those seqs, or seqs that do not end the journal.
+      await expect(
+        store.append(created.lease, [{ ...events[1]!, type: "step.failed" }], { updatedAt: 3 }),
+      ).rejects.toThrow(RangeError);
+      await expect(store.append(created.lease, [events[0]!], { updatedAt: 3 })).rejects.toThrow(RangeError);
+      await store.close();
+    });
+
+    it("says a server out of reach with a StoreUnavailableError (retryable), not a driver error", async () => {
+      const store = postgresStore({ connectionString: "postgres://postgres@127.0.0.1:1/none", schema: fresh() });
+      const error = await store.get("x").catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect((error as StoreUnavailableError).retryable).toBe(true);
+      await store.close();
     });
 
     it("refuses a schema name that is not a plain identifier", () => {
