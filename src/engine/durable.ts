@@ -162,9 +162,9 @@ export class Durable {
   async close(): Promise<void> {
     const journals = [...this.#journals];
     await Promise.allSettled(journals.map((journal) => journal.close()));
-    const { store, now } = this.#options;
+    const { store } = this.#options;
     await Promise.allSettled(
-      journals.map((journal) => (journal.lease === undefined ? undefined : store.renew(journal.lease, now() - 1))),
+      journals.map((journal) => (journal.lease === undefined ? undefined : store.release(journal.lease))),
     );
     for (const journal of journals) this.release(journal);
   }

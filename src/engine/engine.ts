@@ -10,9 +10,12 @@ import { toMachine } from "../../machines/workflow.machine.js";
 import { memoryCache } from "../cache/memory.js";
 import type { CacheStore } from "../cache/store.js";
 import type { AnyWorkflow, InputOf, ResultOf } from "../dsl/workflow.js";
-import { LeaseLostError } from "../errors.js";
+import { LeaseLostError, RecoveryLimitError } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
+import { toWorkflowEvent } from "../journal/codec.js";
+import { deadLetterEvents } from "../journal/dead-letter.js";
 import type { StoreJournal } from "../journal/store-journal.js";
+import { plan } from "../planner/plan.js";
 import type { WorkflowResult } from "../result.js";
 import { type ExecutionStore, FINAL_STATUSES, type Lease, type RunRecord } from "../store/execution-store.js";
 import type { Instrument, Telemetry } from "../telemetry/telemetry.js";
@@ -90,6 +93,13 @@ export interface EngineOptions {
    * @default 16 MiB
    */
   maxOutputBytes?: number;
+  /**
+   * Dead-lettering: an execution whose engine died while running it more than this many
+   * times in a row, with no step settling in between (what crashes its engine would crash
+   * the next one), is failed with a RecoveryLimitError instead of recovered again. Taking
+   * over from an engine that closed does not count. @default 10
+   */
+  maxRecoveries?: number;
 }
 
 /**
@@ -188,6 +198,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const historyLimit = options.historyLimit ?? 1000;
+  const maxRecoveries = options.maxRecoveries ?? 10;
   const cache = options.cache ?? memoryCache({ now: clock.now });
   const telemetry: readonly Telemetry[] =
     options.telemetry === undefined
@@ -391,10 +402,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
       // Its end is journaled but its row was not updated (a crash between the two writes
       // of a run that ended in its first): finish the row; nothing runs.
       await d.store.append(lease, [], { status: ended, finishedAt: last!.at, updatedAt: last!.at });
-      const record = await d.record(lease.executionId);
-      const execution = launch(wf, undefined, {}, lease.executionId, () => undefined, history);
-      execution.follow(d.resultOf(record));
-      return execution.run;
+      return finishedHandle(wf, lease.executionId, history);
+    }
+    if ((lease.recoveries ?? 0) > maxRecoveries) {
+      // Dead-lettered: fail it with what the journal says, and run nothing of it.
+      const at = clock.now();
+      const error = new RecoveryLimitError(lease.executionId, lease.recoveries!, maxRecoveries);
+      const rows = deadLetterEvents(plan(wf), lease.executionId, history ?? [], error, at);
+      await d.store.append(lease, rows, { status: "failed", finishedAt: at, updatedAt: at });
+      warnAdapter("Recovery", `of execution ${lease.executionId}`, error, "RubberDuckRecoveryWarning");
+      const run = { executionId: lease.executionId, workflow: wf.name, version: wf.version };
+      for (const row of rows) events.next(toWorkflowEvent(row, run));
+      return finishedHandle(wf, lease.executionId, await d.history(lease.executionId));
     }
     let journal: StoreJournal | undefined;
     try {
@@ -415,9 +434,22 @@ export function createEngine(options: EngineOptions = {}): Engine {
       // It could not be rebuilt (a journal this definition cannot fold): let go of it, and
       // of its lease, rather than renew a lease with nothing behind it.
       if (journal !== undefined) d.release(journal);
-      await d.store.renew(lease, clock.now() - 1).catch(() => {});
+      await d.store.release(lease).catch(() => {});
       throw error;
     }
+  };
+
+  /** The handle of a finished execution: its rebuilt result; nothing runs. */
+  const finishedHandle = async (
+    wf: AnyWorkflow,
+    executionId: string,
+    history: Parameters<typeof launch>[5],
+  ): Promise<WorkflowRun> => {
+    const d = needStore();
+    const record = await d.record(executionId);
+    const execution = launch(wf, undefined, {}, executionId, () => undefined, history);
+    execution.follow(d.resultOf(record));
+    return execution.run;
   };
 
   const recover = async (): Promise<WorkflowRun[]> => {

@@ -64,6 +64,12 @@ export interface RunRecord {
   readonly startedAt: number;
   readonly updatedAt: number;
   readonly finishedAt: number | undefined;
+  /**
+   * How many times in a row it was taken over from an owner that died holding it (not one
+   * that released it), with no step settling since: the engine dead-letters it past its
+   * `maxRecoveries`.
+   */
+  readonly recoveries: number;
 }
 
 /**
@@ -94,6 +100,8 @@ export interface Lease {
   readonly owner: string;
   readonly epoch: number;
   readonly until: number;
+  /** A claimed execution's `recoveries`, this claim counted. */
+  readonly recoveries?: number;
 }
 
 /**
@@ -106,6 +114,8 @@ export interface RunPatch {
   readonly status?: RunStatus;
   readonly finishedAt?: number;
   readonly updatedAt: number;
+  /** A step settled: the execution's `recoveries` count starts again from 0. */
+  readonly progress?: boolean;
 }
 
 /**
@@ -176,10 +186,16 @@ export interface ExecutionStore {
   /** Extend a lease. @throws {LeaseLostError} as `append` does. */
   renew(lease: Lease, until: number): Promise<Lease>;
   /**
+   * Let go of a lease (an engine closing): the execution is claimable at once, and the
+   * next claim does not count as a recovery. A lease already lost changes nothing.
+   */
+  release(lease: Lease): Promise<void>;
+  /**
    * Take unfinished executions whose lease expired before `now` (oldest first, at most
    * `limit`), each with a new epoch; `executionIds` claims those only (the ones that are
    * claimable, in one transaction). `gone`: owners known to be gone — their leases are
-   * taken even before they expire.
+   * taken even before they expire. Taking one that still had an owner (not released)
+   * counts one more of its `recoveries`.
    */
   claim(options: {
     readonly owner: string;
@@ -268,6 +284,7 @@ export interface RunRow {
   started_at: number;
   updated_at: number;
   finished_at: number | null;
+  recoveries: number;
 }
 
 /** The RunRecord of a SQL store's row. */
@@ -287,4 +304,5 @@ export const recordOf = (row: RunRow): RunRecord => ({
   startedAt: row.started_at,
   updatedAt: row.updated_at,
   finishedAt: row.finished_at ?? undefined,
+  recoveries: row.recoveries,
 });

@@ -68,6 +68,7 @@ export function memoryStore(): ExecutionStore {
         startedAt: run.startedAt,
         updatedAt: run.startedAt,
         finishedAt: undefined,
+        recoveries: 0,
       };
       rows.set(run.executionId, { run: record, journal: [...events] });
       if (run.idempotencyKey !== undefined) byKey.set(run.idempotencyKey, run.executionId);
@@ -87,6 +88,7 @@ export function memoryStore(): ExecutionStore {
         status: patch.status ?? row.run.status,
         finishedAt: finishedAtOf(patch) ?? row.run.finishedAt,
         updatedAt: patch.updatedAt,
+        recoveries: patch.progress === true ? 0 : row.run.recoveries,
       };
     },
 
@@ -94,6 +96,12 @@ export function memoryStore(): ExecutionStore {
       const row = leased(lease);
       row.run = { ...row.run, leaseUntil: until };
       return { ...lease, until };
+    },
+
+    async release(lease) {
+      const row = rows.get(lease.executionId);
+      if (row === undefined || fenced(lease, row.run) !== undefined) return;
+      row.run = { ...row.run, owner: undefined, leaseUntil: undefined };
     },
 
     async claim({ owner, now, until, limit, executionIds, gone }) {
@@ -117,8 +125,9 @@ export function memoryStore(): ExecutionStore {
         .slice(0, limit);
       return candidates.map((run) => {
         const epoch = run.epoch + 1;
-        rows.get(run.executionId)!.run = { ...run, owner, leaseUntil: until, epoch };
-        return { executionId: run.executionId, owner, epoch, until };
+        const recoveries = run.recoveries + (run.owner === undefined ? 0 : 1);
+        rows.get(run.executionId)!.run = { ...run, owner, leaseUntil: until, epoch, recoveries };
+        return { executionId: run.executionId, owner, epoch, until, recoveries };
       });
     },
 

@@ -82,12 +82,20 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
       data text NOT NULL,
       PRIMARY KEY (execution_id, seq)
     );`,
+  // Dead-lettering (takeovers from dead owners since a step last settled), and listing
+  // indexes whose order is the list's whole order (no sort on top of them).
+  (s) => `
+    ALTER TABLE ${s}.runs ADD COLUMN recoveries integer NOT NULL DEFAULT 0;
+    DROP INDEX ${s}.runs_by_status;
+    DROP INDEX ${s}.runs_by_workflow;
+    CREATE INDEX runs_by_status ON ${s}.runs (status, started_at DESC, execution_id DESC);
+    CREATE INDEX runs_by_workflow ON ${s}.runs (workflow, started_at DESC, execution_id DESC);`,
 ];
 
 /** The projection's columns, bigints read as numbers (epoch milliseconds fit a double). */
 const RUN_COLUMNS = `execution_id, workflow, version, definition_hash, status, idempotency_key, parent_id, metadata,
   owner, lease_until::float8 AS lease_until, epoch, last_seq, started_at::float8 AS started_at,
-  updated_at::float8 AS updated_at, finished_at::float8 AS finished_at`;
+  updated_at::float8 AS updated_at, finished_at::float8 AS finished_at, recoveries`;
 
 const UNFINISHED = "('running', 'stopping', 'compensating')";
 const FINAL = "('succeeded', 'failed', 'cancelled', 'timed_out')";
@@ -220,9 +228,10 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
       if (fenceable.length > 0) {
         const { rows } = await client.query<{ execution_id: string }>(
           `UPDATE ${s}.runs r SET last_seq = r.last_seq + v.count, status = COALESCE(v.status, r.status),
-             finished_at = COALESCE(v.finished_at, r.finished_at), updated_at = v.updated_at
-           FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[])
-             AS v(execution_id, epoch, before, count, status, finished_at, updated_at)
+             finished_at = COALESCE(v.finished_at, r.finished_at), updated_at = v.updated_at,
+             recoveries = CASE WHEN v.progress THEN 0 ELSE r.recoveries END
+           FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::bool[])
+             AS v(execution_id, epoch, before, count, status, finished_at, updated_at, progress)
            WHERE r.execution_id = v.execution_id AND r.epoch = v.epoch AND r.status NOT IN ${FINAL}
              AND (v.before IS NULL OR r.last_seq = v.before)
            RETURNING r.execution_id`,
@@ -234,6 +243,7 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
             fenceable.map((op) => op.patch.status ?? null),
             fenceable.map((op) => finishedAtOf(op.patch) ?? null),
             fenceable.map((op) => op.patch.updatedAt),
+            fenceable.map((op) => op.patch.progress === true),
           ],
         );
         for (const row of rows) accepted.add(row.execution_id);
@@ -408,9 +418,18 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
       return { ...lease, until };
     },
 
+    async release(lease) {
+      open();
+      await query(
+        `UPDATE ${s}.runs SET owner = NULL, lease_until = NULL WHERE execution_id = $1 AND epoch = $2
+           AND status NOT IN ${FINAL}`,
+        [lease.executionId, lease.epoch],
+      );
+    },
+
     async claim({ owner, now, until, limit, executionIds, gone }) {
       open();
-      const { rows } = await query<{ execution_id: string; epoch: number; started_at: number }>(
+      const { rows } = await query<{ execution_id: string; epoch: number; started_at: number; recoveries: number }>(
         `WITH c AS (
            SELECT execution_id FROM ${s}.runs
            WHERE status IN ${UNFINISHED}
@@ -420,14 +439,23 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
            LIMIT $4
            FOR UPDATE SKIP LOCKED
          )
-         UPDATE ${s}.runs r SET owner = $5, lease_until = $6, epoch = r.epoch + 1
+         UPDATE ${s}.runs r SET owner = $5, lease_until = $6, epoch = r.epoch + 1,
+           recoveries = r.recoveries + CASE WHEN r.owner IS NULL THEN 0 ELSE 1 END
          FROM c WHERE r.execution_id = c.execution_id
-         RETURNING r.execution_id, r.epoch, r.started_at::float8 AS started_at`,
+         RETURNING r.execution_id, r.epoch, r.started_at::float8 AS started_at, r.recoveries`,
         [now, [...(gone ?? [])], executionIds === undefined ? null : [...executionIds], limit, owner, until],
       );
       return rows
         .sort((a, b) => a.started_at - b.started_at || (a.execution_id < b.execution_id ? -1 : 1))
-        .map((row): Lease => ({ executionId: row.execution_id, owner, epoch: row.epoch, until }));
+        .map(
+          (row): Lease => ({
+            executionId: row.execution_id,
+            owner,
+            epoch: row.epoch,
+            until,
+            recoveries: row.recoveries,
+          }),
+        );
     },
 
     async get(executionId) {

@@ -76,7 +76,8 @@ export const workflows = Array.from({ length: WORKFLOWS }, (_v, k) => build(k));
 const store = dbPath.startsWith("postgres://")
   ? postgresStore({ connectionString: dbPath, schema: process.env.PG_SCHEMA, max: 4 })
   : sqliteStore(dbPath);
-const engine = createEngine({ workflows, store, leaseMs: 2_000 });
+// Executions here are killed many times in a row through no fault of their own: no dead-lettering.
+const engine = createEngine({ workflows, store, leaseMs: 2_000, maxRecoveries: Number.MAX_SAFE_INTEGER });
 const recovered = await engine.recover();
 const started = Array.from({ length: toStart }, (_v, i) => {
   const id = firstId + i;
