@@ -8,17 +8,23 @@
  * - recovery: 10,000 executions interrupted mid-way (their engine closed while their
  *   second step ran), recovered by a new engine: until `recover()` has every handle, and
  *   until they have all finished;
- * - bytes stored per step (SQLite file and WAL, after the throughput run).
+ * - bytes stored per step (SQLite file and WAL, after the throughput run);
+ * - with Postgres (RUBBERDUCK_BENCH_POSTGRES, or RUBBERDUCK_TEST_POSTGRES, a connection
+ *   string): the same on a Postgres store (a schema of its own, dropped after), and the
+ *   throughput of 1 and of 4 engine processes sharing one database.
  *
  * Medians of 5 runs, the kinds of store in turn after a warm-up round (recovery: of 3).
  *
  *   npx tsx bench/durable.ts [--quick]
  */
 
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEngine, type ExecutionStore, memoryStore, sqliteStore, workflow } from "../src/index.js";
+import { postgresStore } from "../src/store/postgres-store.js";
+import { three } from "./durable-workflows.js";
 import { median } from "./estimate.js";
 
 const quick = process.argv.includes("--quick");
@@ -28,8 +34,32 @@ const EXECUTIONS = quick ? 500 : 2_000;
 const IN_FLIGHT = 100;
 const RECOVER = quick ? 2_000 : 10_000;
 
-type StoreKind = "none" | "memory" | "sqlite-process" | "sqlite-power";
-const KINDS: readonly StoreKind[] = ["none", "memory", "sqlite-process", "sqlite-power"];
+const POSTGRES = process.env.RUBBERDUCK_BENCH_POSTGRES ?? process.env.RUBBERDUCK_TEST_POSTGRES;
+
+type StoreKind = "none" | "memory" | "sqlite-process" | "sqlite-power" | "postgres";
+const KINDS: readonly StoreKind[] = [
+  "none",
+  "memory",
+  "sqlite-process",
+  "sqlite-power",
+  ...(POSTGRES === undefined ? [] : (["postgres"] as const)),
+];
+
+let schemas = 0;
+/** A fresh Postgres schema, and how to drop it. */
+function postgresSchema(): { schema: string; drop(): Promise<void> } {
+  const schema = `rd_bench_${process.pid}_${schemas++}`;
+  return {
+    schema,
+    drop: async () => {
+      const { default: pg } = await import("pg");
+      const client = new pg.Client({ connectionString: POSTGRES });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    },
+  };
+}
 
 interface Opened {
   store: ExecutionStore | undefined;
@@ -42,6 +72,18 @@ function open(kind: StoreKind): Opened {
   if (kind === "memory") {
     const store = memoryStore();
     return { store, file: undefined, dispose: () => store.close() };
+  }
+  if (kind === "postgres") {
+    const { schema, drop } = postgresSchema();
+    const store = postgresStore({ connectionString: POSTGRES, schema, max: 8 });
+    return {
+      store,
+      file: undefined,
+      dispose: async () => {
+        await store.close();
+        await drop();
+      },
+    };
   }
   const dir = mkdtempSync(join(tmpdir(), "rubberduck-bench-"));
   const file = join(dir, "runs.db");
@@ -56,8 +98,6 @@ function open(kind: StoreKind): Opened {
   };
 }
 
-const output = { files: Array.from({ length: 5 }, (_, i) => `src/file-${i}.ts`), findings: 12 };
-
 let chainDefinition = workflow("chain");
 for (let i = 0; i < CHAIN; i++) {
   chainDefinition = chainDefinition.step(`s${i}`, {
@@ -67,11 +107,6 @@ for (let i = 0; i < CHAIN; i++) {
   } as never) as never;
 }
 const chain = chainDefinition;
-
-const three = workflow("three")
-  .step("parse", { inputs: ["n"], outputs: ["parsed"], run: ({ n }) => ({ parsed: { n, ...output } }) })
-  .step("analyse", { inputs: ["parsed"], outputs: ["findings"], run: ({ parsed }) => ({ findings: parsed.findings }) })
-  .step("report", { inputs: ["findings"], outputs: ["report"], run: ({ findings }) => ({ report: `${findings}` }) });
 
 async function timeChain(kind: StoreKind): Promise<number> {
   const opened = open(kind);
@@ -110,7 +145,9 @@ async function timeThroughput(kind: StoreKind): Promise<{ ms: number; bytes: num
 }
 
 /** 10,000 executions stopped in their second step (their engine closed), then recovered by another engine. */
-async function timeRecovery(kind: "memory" | "sqlite-process"): Promise<{ claimMs: number; finishMs: number }> {
+async function timeRecovery(
+  kind: "memory" | "sqlite-process" | "postgres",
+): Promise<{ claimMs: number; finishMs: number }> {
   const opened = open(kind);
   let hold = true;
   const waiting = workflow("waiting")
@@ -192,13 +229,76 @@ for (const kind of KINDS) {
   const perSecond = EXECUTIONS / (ms / 1000);
   const vsNone = ms / throughput.get("none")!.ms;
   console.log(
-    `  ${kind.padEnd(16)} ${fmt(ms).padStart(8)} ms  ${fmt(perSecond, 0).padStart(7)} exec/s  ${fmt(vsNone, 2)}× no store` +
+    `  ${kind.padEnd(16)} ${fmt(ms).padStart(8)} ms  ${fmt(perSecond, 0).padStart(7)} exec/s  ` +
+      `${fmt(perSecond * 3, 0).padStart(7)} steps/s  ${fmt(vsNone, 2)}× no store` +
       (bytes > 0 ? `  ${fmt(bytes / (EXECUTIONS * 3), 0)} B stored per step` : ""),
   );
 }
 
+/**
+ * `processes` engine processes on one Postgres database, each running its share of the
+ * executions with IN_FLIGHT in flight; timed from when all are ready to when the last is done.
+ */
+async function timeProcesses(processes: number): Promise<number> {
+  const { schema, drop } = postgresSchema();
+  const setup = postgresStore({ connectionString: POSTGRES, schema, max: 1 });
+  await setup.list(); // migrated before the engines start
+  await setup.close();
+  const share = Math.ceil(EXECUTIONS / processes);
+  const children = Array.from({ length: processes }, () =>
+    spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(import.meta.dirname, "durable-engine.ts"),
+        POSTGRES!,
+        schema,
+        String(share),
+        String(IN_FLIGHT),
+      ],
+      {
+        stdio: ["pipe", "pipe", "inherit"],
+      },
+    ),
+  );
+  const lines = children.map(
+    (child) =>
+      new Promise<string[]>((resolve) => {
+        const out: string[] = [];
+        child.stdout!.on("data", (chunk: Buffer) => out.push(...chunk.toString().split("\n").filter(Boolean)));
+        child.on("exit", () => resolve(out));
+      }),
+  );
+  const ready = children.map(
+    (child) =>
+      new Promise<void>((resolve) => child.stdout!.on("data", (c: Buffer) => c.includes("ready") && resolve())),
+  );
+  await Promise.all(ready);
+  const started = performance.now();
+  for (const child of children) child.stdin!.end("go\n");
+  const outs = await Promise.all(lines);
+  const ms = performance.now() - started;
+  if (outs.some((out) => !out.includes("done"))) throw new Error(`an engine process failed: ${JSON.stringify(outs)}`);
+  await drop();
+  return (share * processes) / (ms / 1000);
+}
+
+if (POSTGRES !== undefined) {
+  console.log(
+    `\nPostgres, engine processes on one database: ${fmt(EXECUTIONS, 0)} executions, ${IN_FLIGHT} in flight each`,
+  );
+  for (const processes of [1, 4]) {
+    const all = await samples(quick ? 1 : 3, () => timeProcesses(processes));
+    const perSecond = median(all);
+    console.log(
+      `  ${`${processes} process${processes === 1 ? "" : "es"}`.padEnd(16)} ${fmt(perSecond, 0).padStart(7)} exec/s  ${fmt(perSecond * 3, 0).padStart(7)} steps/s`,
+    );
+  }
+}
+
 console.log(`\nRecovery: ${fmt(RECOVER, 0)} executions interrupted in their second step, recovered by a new engine`);
-for (const kind of ["memory", "sqlite-process"] as const) {
+for (const kind of ["memory", "sqlite-process", ...(POSTGRES === undefined ? [] : (["postgres"] as const))] as const) {
   const all = await samples(quick ? 1 : 3, () => timeRecovery(kind));
   console.log(
     `  ${kind.padEnd(16)} recover() ${fmt(median(all.map((s) => s.claimMs)), 0).padStart(6)} ms` +

@@ -2,9 +2,12 @@
  * The shared ExecutionStore, on PostgreSQL (`pg` 8, an optional peer dependency: this
  * entry point, `@rubberduck/workflows/postgres`, is the only one that imports it). Same
  * concepts as the SQLite store: an append-only `events` table keyed (execution_id, seq),
- * a `runs` projection row per execution, written in one transaction; the appends of one
- * tick share a transaction (group commit: a fixed number of round trips however many
- * executions are in it). Claims take rows with `FOR UPDATE SKIP LOCKED`, so engines
+ * a `runs` projection row per execution, written in one transaction. Group commit: the
+ * creates and appends that arrive while a group is being written go in the next, as one
+ * statement (one round trip and one commit however many executions it holds; two groups
+ * in flight at most). A write that finds the server out of reach throws a
+ * StoreUnavailableError (the engine retries it), and a retried write whose first try
+ * committed is recognised and not written twice. Claims take rows with `FOR UPDATE SKIP LOCKED`, so engines
  * recovering at once split the work instead of waiting on each other. Large event data
  * is stored out of line by Postgres itself (TOAST).
  *
@@ -86,6 +89,8 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
   // indexes whose order is the list's whole order (no sort on top of them).
   (s) => `
     ALTER TABLE ${s}.runs ADD COLUMN recoveries integer NOT NULL DEFAULT 0;
+    -- Room on each page, so that an append's update of its row (no indexed column changes) stays on the page (HOT).
+    ALTER TABLE ${s}.runs SET (fillfactor = 70);
     DROP INDEX ${s}.runs_by_status;
     DROP INDEX ${s}.runs_by_workflow;
     CREATE INDEX runs_by_status ON ${s}.runs (status, started_at DESC, execution_id DESC);
@@ -98,6 +103,8 @@ const RUN_COLUMNS = `execution_id, workflow, version, definition_hash, status, i
   updated_at::float8 AS updated_at, finished_at::float8 AS finished_at, recoveries`;
 
 const UNFINISHED = "('running', 'stopping', 'compensating')";
+/** Group commits in flight at once, per store. */
+const FLUSHES = 2;
 const FINAL = "('succeeded', 'failed', 'cancelled', 'timed_out')";
 
 interface CurrentRow {
@@ -129,6 +136,15 @@ function isTransient(error: unknown): boolean {
 function rethrow(error: unknown): never {
   if (error instanceof StoreUnavailableError || !isTransient(error)) throw error;
   throw new StoreUnavailableError(`Postgres: ${error instanceof Error ? error.message : String(error)}`, error);
+}
+
+/** A new execution waiting for its group. */
+interface PendingCreate {
+  readonly run: NewRun;
+  readonly events: readonly JournalEvent[];
+  readonly lease: { readonly owner: string; readonly until: number };
+  readonly resolve: (result: CreateResult) => void;
+  readonly reject: (error: unknown) => void;
 }
 
 interface PendingAppend {
@@ -194,100 +210,168 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
     return pool.query<R>(text, values).catch(rethrow);
   };
 
-  const insertEvents = async (client: pg.PoolClient, rows: { id: string; e: JournalEvent }[]) => {
-    if (rows.length === 0) return;
-    await client.query(
-      `INSERT INTO ${s}.events (execution_id, seq, type, at, data)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::text[])`,
-      [
-        rows.map((r) => r.id),
-        rows.map((r) => r.e.seq),
-        rows.map((r) => r.e.type),
-        rows.map((r) => r.e.at),
-        rows.map((r) => JSON.stringify(r.e.data)),
-      ],
-    );
+  // Group commit: the creates and appends that come while a group is being written go
+  // together in the next one, as one statement (one round trip, one transaction, about
+  // one commit however many it holds): the new rows, the fenced UPDATE of every appended
+  // execution's row, and the events of those accepted. A refused append (lease lost,
+  // finished, seqs that do not follow) or create (its id or key taken) writes nothing,
+  // and the others go on.
+  let pending: PendingAppend[] = [];
+  let creating: PendingCreate[] = [];
+  const flush = async (creates: readonly PendingCreate[], batch: readonly PendingAppend[]): Promise<void> => {
+    const outcomes: (Error | undefined)[] = batch.map((op) => {
+      try {
+        if (op.events.length > 0) checkSeqs(op.lease.executionId, op.events[0]!.seq - 1, op.events);
+        return undefined;
+      } catch (error) {
+        return error as Error;
+      }
+    });
+    const fenceable = batch.filter((_op, i) => outcomes[i] === undefined);
+    const events = [
+      ...creates.flatMap((op) => op.events.map((e) => ({ id: op.run.executionId, e }))),
+      ...fenceable.flatMap((op) => op.events.map((e) => ({ id: op.lease.executionId, e }))),
+    ];
+    const { rows } =
+      creates.length + fenceable.length === 0
+        ? { rows: [] }
+        : await query<{ execution_id: string; kind: "a" | "c" }>(
+            `WITH cre AS (
+               INSERT INTO ${s}.runs (execution_id, workflow, version, definition_hash, status, idempotency_key,
+                 parent_id, metadata, owner, lease_until, epoch, last_seq, started_at, updated_at, finished_at)
+               SELECT c.execution_id, c.workflow, c.version, c.definition_hash, 'running', c.idempotency_key,
+                 c.parent_id, c.metadata, c.owner, c.lease_until, 1, c.last_seq, c.started_at, c.started_at, NULL
+               FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[],
+                 $21::text[], $22::bigint[], $23::int[], $24::bigint[])
+                 AS c(execution_id, workflow, version, definition_hash, idempotency_key, parent_id, metadata, owner,
+                   lease_until, last_seq, started_at)
+               ON CONFLICT DO NOTHING
+               RETURNING execution_id
+             ), upd AS (
+               UPDATE ${s}.runs r SET last_seq = r.last_seq + v.count, status = COALESCE(v.status, r.status),
+                 finished_at = COALESCE(v.finished_at, r.finished_at), updated_at = v.updated_at,
+                 recoveries = CASE WHEN v.progress THEN 0 ELSE r.recoveries END
+               FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::bool[])
+                 AS v(execution_id, epoch, before, count, status, finished_at, updated_at, progress)
+               WHERE r.execution_id = v.execution_id AND r.epoch = v.epoch AND r.status NOT IN ${FINAL}
+                 AND (v.before IS NULL OR r.last_seq = v.before)
+               RETURNING r.execution_id
+             ), ins AS (
+               INSERT INTO ${s}.events (execution_id, seq, type, at, data)
+               SELECT e.* FROM unnest($9::text[], $10::int[], $11::text[], $12::bigint[], $13::text[])
+                 AS e(execution_id, seq, type, at, data)
+               WHERE e.execution_id IN (SELECT execution_id FROM upd UNION ALL SELECT execution_id FROM cre)
+             )
+             SELECT execution_id, 'a' AS kind FROM upd UNION ALL SELECT execution_id, 'c' FROM cre`,
+            [
+              fenceable.map((op) => op.lease.executionId),
+              fenceable.map((op) => op.lease.epoch),
+              fenceable.map((op) => (op.events.length === 0 ? null : op.events[0]!.seq - 1)),
+              fenceable.map((op) => op.events.length),
+              fenceable.map((op) => op.patch.status ?? null),
+              fenceable.map((op) => finishedAtOf(op.patch) ?? null),
+              fenceable.map((op) => op.patch.updatedAt),
+              fenceable.map((op) => op.patch.progress === true),
+              events.map((r) => r.id),
+              events.map((r) => r.e.seq),
+              events.map((r) => r.e.type),
+              events.map((r) => r.e.at),
+              events.map((r) => JSON.stringify(r.e.data)),
+              creates.map((op) => op.run.executionId),
+              creates.map((op) => op.run.workflow),
+              creates.map((op) => op.run.version),
+              creates.map((op) => op.run.definitionHash),
+              creates.map((op) => op.run.idempotencyKey ?? null),
+              creates.map((op) => op.run.parentId ?? null),
+              creates.map((op) => JSON.stringify(op.run.metadata ?? {})),
+              creates.map((op) => op.lease.owner),
+              creates.map((op) => op.lease.until),
+              creates.map((op) => op.events.length),
+              creates.map((op) => op.run.startedAt),
+            ],
+          );
+    const accepted = new Set(rows.filter((r) => r.kind === "a").map((r) => r.execution_id));
+    const created = new Set(rows.filter((r) => r.kind === "c").map((r) => r.execution_id));
+    for (const op of creates) {
+      const id = op.run.executionId;
+      if (created.has(id)) {
+        op.resolve({
+          created: true,
+          lease: { executionId: id, owner: op.lease.owner, epoch: 1, until: op.lease.until },
+        });
+      } else {
+        createRefused(op).then(op.resolve, op.reject);
+      }
+    }
+    const refused = fenceable.filter((op) => !accepted.has(op.lease.executionId));
+    if (refused.length > 0) {
+      // Refused (they wrote nothing): say why, from the rows as they are now.
+      const current = new Map(
+        (
+          await query<CurrentRow>(
+            `SELECT execution_id, epoch, status, last_seq FROM ${s}.runs WHERE execution_id = ANY($1::text[])`,
+            [refused.map((op) => op.lease.executionId)],
+          )
+        ).rows.map((r) => [r.execution_id, r]),
+      );
+      const landed = await alreadyLanded(refused, current);
+      for (const op of refused) {
+        if (landed.has(op)) continue;
+        const row = current.get(op.lease.executionId);
+        let why: Error | undefined = fenced(op.lease, row);
+        if (why === undefined) {
+          try {
+            checkSeqs(op.lease.executionId, row!.last_seq, op.events);
+          } catch (error) {
+            why = error as Error;
+          }
+        }
+        outcomes[batch.indexOf(op)] = why ?? new Error(`Execution ${op.lease.executionId}: the append was refused`);
+      }
+    }
+    batch.forEach((op, i) => {
+      const error = outcomes[i];
+      if (error === undefined) op.resolve();
+      else op.reject(error);
+    });
   };
 
-  // Group commit: the appends of one tick in one transaction, each execution's fence in
-  // one UPDATE for them all; a refused append (lease lost, finished, seqs that do not
-  // follow) changes nothing, and the others go on.
-  let pending: PendingAppend[] = [];
-  const flush = async (batch: readonly PendingAppend[]): Promise<(Error | undefined)[]> =>
-    transaction(async (client) => {
-      const outcomes: (Error | undefined)[] = batch.map((op) => {
-        try {
-          if (op.events.length > 0) checkSeqs(op.lease.executionId, op.events[0]!.seq - 1, op.events);
-          return undefined;
-        } catch (error) {
-          return error as Error;
-        }
-      });
-      const fenceable = batch.filter((_op, i) => outcomes[i] === undefined);
-      const accepted = new Set<string>();
-      if (fenceable.length > 0) {
-        const { rows } = await client.query<{ execution_id: string }>(
-          `UPDATE ${s}.runs r SET last_seq = r.last_seq + v.count, status = COALESCE(v.status, r.status),
-             finished_at = COALESCE(v.finished_at, r.finished_at), updated_at = v.updated_at,
-             recoveries = CASE WHEN v.progress THEN 0 ELSE r.recoveries END
-           FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::bool[])
-             AS v(execution_id, epoch, before, count, status, finished_at, updated_at, progress)
-           WHERE r.execution_id = v.execution_id AND r.epoch = v.epoch AND r.status NOT IN ${FINAL}
-             AND (v.before IS NULL OR r.last_seq = v.before)
-           RETURNING r.execution_id`,
-          [
-            fenceable.map((op) => op.lease.executionId),
-            fenceable.map((op) => op.lease.epoch),
-            fenceable.map((op) => (op.events.length === 0 ? null : op.events[0]!.seq - 1)),
-            fenceable.map((op) => op.events.length),
-            fenceable.map((op) => op.patch.status ?? null),
-            fenceable.map((op) => finishedAtOf(op.patch) ?? null),
-            fenceable.map((op) => op.patch.updatedAt),
-            fenceable.map((op) => op.patch.progress === true),
-          ],
-        );
-        for (const row of rows) accepted.add(row.execution_id);
-      }
-      const refused = fenceable.filter((op) => !accepted.has(op.lease.executionId));
-      if (refused.length > 0) {
-        const { rows } = await client.query<CurrentRow>(
-          `SELECT execution_id, epoch, status, last_seq FROM ${s}.runs WHERE execution_id = ANY($1::text[])`,
-          [refused.map((op) => op.lease.executionId)],
-        );
-        const current = new Map(rows.map((r) => [r.execution_id, r]));
-        const landed = await alreadyLanded(client, refused, current);
-        for (const op of refused) {
-          const row = current.get(op.lease.executionId);
-          if (landed.has(op)) {
-            outcomes[batch.indexOf(op)] = undefined;
-            continue;
-          }
-          let why: Error | undefined = fenced(op.lease, row);
-          if (why === undefined) {
-            try {
-              checkSeqs(op.lease.executionId, row!.last_seq, op.events);
-            } catch (error) {
-              why = error as Error;
-            }
-          }
-          outcomes[batch.indexOf(op)] = why ?? new Error(`Execution ${op.lease.executionId}: the append was refused`);
-        }
-      }
-      await insertEvents(
-        client,
-        batch.flatMap((op) =>
-          accepted.has(op.lease.executionId) ? op.events.map((e) => ({ id: op.lease.executionId, e })) : [],
-        ),
-      );
-      return outcomes;
-    });
+  /**
+   * A create that did not go in: the execution of its idempotency key, or a retry of
+   * one whose first try committed (its answer was lost), or an id already taken.
+   */
+  const createRefused = async (op: PendingCreate): Promise<CreateResult> => {
+    const { run, events, lease } = op;
+    const { rows } = await query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE execution_id = $1 OR idempotency_key = $2
+       ORDER BY execution_id = $1 DESC LIMIT 1`,
+      [run.executionId, run.idempotencyKey ?? null],
+    );
+    if (rows[0] === undefined) throw new Error(`Execution ${run.executionId}: the create was refused`);
+    const found = recordOf(rows[0]);
+    const ours =
+      found.executionId === run.executionId &&
+      found.owner === lease.owner &&
+      found.epoch === 1 &&
+      found.startedAt === run.startedAt;
+    if (ours && found.lastSeq === events.length) {
+      return {
+        created: true,
+        lease: { executionId: run.executionId, owner: lease.owner, epoch: 1, until: lease.until },
+      };
+    }
+    if (found.idempotencyKey !== undefined && found.idempotencyKey === run.idempotencyKey) {
+      return { created: false, run: found };
+    }
+    throw new RangeError(`Execution ${run.executionId} exists already`);
+  };
+
   /**
    * The refused appends that are retries of one that landed: a commit whose answer was
    * lost (the connection broke after COMMIT) is retried, and finds its own events there,
    * written under the same lease. Those succeed without writing anything again.
    */
   const alreadyLanded = async (
-    client: pg.PoolClient,
     refused: readonly PendingAppend[],
     current: ReadonlyMap<string, CurrentRow>,
   ): Promise<Set<PendingAppend>> => {
@@ -296,7 +380,7 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
       return op.events.length > 0 && row?.epoch === op.lease.epoch && row.last_seq === op.events.at(-1)!.seq;
     });
     if (candidates.length === 0) return new Set();
-    const { rows } = await client.query<{ execution_id: string; type: string }>(
+    const { rows } = await query<{ execution_id: string; type: string }>(
       `SELECT e.execution_id, e.type FROM ${s}.events e
        JOIN unnest($1::text[], $2::int[]) AS v(execution_id, seq) ON e.execution_id = v.execution_id AND e.seq = v.seq`,
       [candidates.map((op) => op.lease.executionId), candidates.map((op) => op.events.at(-1)!.seq)],
@@ -305,9 +389,24 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
     return new Set(candidates.filter((op) => types.get(op.lease.executionId) === op.events.at(-1)!.type));
   };
 
+  // At most FLUSHES groups in flight: the appends that come meanwhile wait and go together
+  // in the next group (a group costs about one commit however many appends it holds).
+  let flushing = 0;
+  let scheduled = false;
+  const schedule = () => {
+    if (scheduled || flushing >= FLUSHES || pending.length + creating.length === 0) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      void flushPending();
+    });
+  };
   const flushPending = async () => {
+    if (flushing >= FLUSHES || pending.length + creating.length === 0) return;
     const taken = pending;
+    const creates = creating;
     pending = [];
+    creating = [];
     // One append per execution per group (a journal writes one call at a time; a second is kept for the next group).
     const seen = new Set<string>();
     const batch: PendingAppend[] = [];
@@ -318,17 +417,15 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
         batch.push(op);
       }
     }
-    if (pending.length > 0) setImmediate(() => void flushPending());
+    flushing++;
     try {
-      const outcomes = await flush(batch);
-      batch.forEach((op, i) => {
-        const error = outcomes[i];
-        if (error === undefined) op.resolve();
-        else op.reject(error);
-      });
+      await flush(creates, batch);
     } catch (error) {
-      // The transaction failed (the server went away…): none of it was written.
-      for (const op of batch) op.reject(error);
+      // The statement failed (the server went away…): none of it was written.
+      for (const op of [...creates, ...batch]) op.reject(error);
+    } finally {
+      flushing--;
+      schedule();
     }
   };
 
@@ -341,63 +438,17 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
     async create(run: NewRun, events, lease): Promise<CreateResult> {
       open();
       checkSeqs(run.executionId, 0, events);
-      return transaction(async (client) => {
-        const inserted = await client.query(
-          `INSERT INTO ${s}.runs (execution_id, workflow, version, definition_hash, status, idempotency_key, parent_id,
-             metadata, owner, lease_until, epoch, last_seq, started_at, updated_at, finished_at)
-           VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, 1, $10, $11, $11, NULL)
-            ON CONFLICT DO NOTHING`,
-          [
-            run.executionId,
-            run.workflow,
-            run.version,
-            run.definitionHash,
-            run.idempotencyKey ?? null,
-            run.parentId ?? null,
-            JSON.stringify(run.metadata ?? {}),
-            lease.owner,
-            lease.until,
-            events.length,
-            run.startedAt,
-          ],
-        );
-        if (inserted.rowCount === 0) {
-          const { rows } = await client.query<RunRow>(
-            `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE execution_id = $1 OR idempotency_key = $2
-             ORDER BY execution_id = $1 DESC LIMIT 1`,
-            [run.executionId, run.idempotencyKey ?? null],
-          );
-          const found = recordOf(rows[0]!);
-          // A retried create whose first try committed (its answer was lost): it is ours.
-          if (found.executionId === run.executionId && found.owner === lease.owner && found.epoch === 1) {
-            if (found.lastSeq === events.length && found.startedAt === run.startedAt) {
-              return {
-                created: true,
-                lease: { executionId: run.executionId, owner: lease.owner, epoch: 1, until: lease.until },
-              };
-            }
-          }
-          if (found.idempotencyKey !== undefined && found.idempotencyKey === run.idempotencyKey) {
-            return { created: false, run: found };
-          }
-          throw new RangeError(`Execution ${run.executionId} exists already`);
-        }
-        await insertEvents(
-          client,
-          events.map((e) => ({ id: run.executionId, e })),
-        );
-        return {
-          created: true,
-          lease: { executionId: run.executionId, owner: lease.owner, epoch: 1, until: lease.until },
-        };
+      return new Promise<CreateResult>((resolve, reject) => {
+        creating.push({ run, events, lease, resolve, reject });
+        schedule();
       });
     },
 
     append(lease, events, patch) {
       open();
       return new Promise<void>((resolve, reject) => {
-        if (pending.length === 0) setImmediate(() => void flushPending());
         pending.push({ lease, events, patch, resolve, reject });
+        schedule();
       });
     },
 
@@ -544,7 +595,11 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
     async close() {
       if (closed) return;
       closed = true;
-      while (pending.length > 0) await flushPending();
+      // What was appended is written first.
+      while (pending.length + creating.length > 0 || flushing > 0) {
+        schedule();
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
       pool.off("error", onPoolError);
       if (options.pool === undefined) await pool.end();
     },
