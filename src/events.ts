@@ -29,6 +29,13 @@ export const WorkflowEventType = {
   WorkflowFailed: "workflow.failed",
   WorkflowCancelled: "workflow.cancelled",
   WorkflowTimedOut: "workflow.timed_out",
+  /**
+   * This engine's copy of the execution stopped: its lease was lost (another engine took
+   * the execution over, or this engine closed). The last event of this copy, with the
+   * LeaseLostError; not journaled (this engine may no longer write), and not a final
+   * event: the execution goes on where its lease is.
+   */
+  WorkflowLeaseLost: "workflow.lease_lost",
 } as const;
 
 export type WorkflowEventType = (typeof WorkflowEventType)[keyof typeof WorkflowEventType];

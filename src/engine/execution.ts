@@ -8,6 +8,7 @@ import type { InternalSnapshot } from "../../machines/run-context.js";
 import { RunRequest } from "../../machines/run-request.js";
 import type { WorkflowActor, WorkflowActorSnapshot, WorkflowLogic } from "../../machines/workflow-logic.js";
 import type { CacheStore } from "../cache/store.js";
+import { LeaseLostError } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
 import type { StoreJournal } from "../journal/store-journal.js";
 import type { TimedRunEvent } from "../policy/run-event.js";
@@ -200,6 +201,22 @@ export function createExecution(machine: WorkflowLogic, input: unknown, options:
     run,
     release: begin,
     abandon: (error) => {
+      if (error instanceof LeaseLostError && actor.getSnapshot().status === "active") {
+        // Say so, on this copy's events (not journaled: it may no longer write).
+        const ledger = ledgerOf(actor.getSnapshot());
+        const event: WorkflowEvent = {
+          type: "workflow.lease_lost",
+          executionId: run.id,
+          workflow: run.workflow,
+          version: run.version,
+          seq: ledger.seq + 1,
+          timestamp: options.clock.now(),
+          error,
+          reason: error.message,
+        };
+        subject.next(event);
+        options.onEvent(event);
+      }
       fail(error);
       if (actor.getSnapshot().status === "active") actor.stop();
     },

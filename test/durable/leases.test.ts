@@ -45,6 +45,8 @@ describe("leases", () => {
       });
     const first = createEngine({ workflows: [wf], store, owner: "one", leaseMs: 60_000 });
     const run = first.start("two", {});
+    const seen: string[] = [];
+    run.events.subscribe((e) => seen.push(e.type));
     const outcome = run.result.catch((error: unknown) => error);
     await sleep(20);
     // Another engine takes the execution over (its owner is, it believes, gone).
@@ -66,5 +68,8 @@ describe("leases", () => {
     expect(ran).toEqual(["a"]);
     expect((await store.events(run.id)).length).toBe(before);
     expect(first.getStatus(run.id)?.status).not.toBe("succeeded");
+    // And it said so, in its last event.
+    expect(seen.at(-1)).toBe("workflow.lease_lost");
+    expect(seen.filter((t) => t.startsWith("workflow.") && t !== "workflow.started")).toEqual(["workflow.lease_lost"]);
   });
 });
