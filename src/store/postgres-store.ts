@@ -560,8 +560,9 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
       }
       const limit = q.limit ?? 50;
       const { rows } = await query<RunRow>(
-        `SELECT ${RUN_COLUMNS} FROM ${s}.runs ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
-         ORDER BY started_at DESC, execution_id DESC LIMIT ${param(limit + 1)}`,
+        // Ordered by the table's columns (`r.`), not the output's float8 aliases: so that the index gives the order.
+        `SELECT ${RUN_COLUMNS} FROM ${s}.runs r ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
+         ORDER BY r.started_at DESC, r.execution_id DESC LIMIT ${param(limit + 1)}`,
         values,
       );
       const runs = rows.slice(0, limit).map(recordOf);

@@ -79,6 +79,60 @@ if (url === undefined) {
       await store.close();
     });
 
+    it("lists 50,000 executions by index (never a scan of the table), in cursor pages, and prunes them in batches", async () => {
+      const schema = fresh();
+      // One connection: the store's queries and the statistics read here are one backend's.
+      const pool = new pg.Pool({ connectionString: url, max: 1 });
+      const store = postgresStore({ pool, schema });
+      await store.list();
+      const statuses = ["succeeded", "succeeded", "succeeded", "failed", "running", "cancelled"];
+      await pool.query(
+        `INSERT INTO ${schema}.runs (execution_id, workflow, version, definition_hash, status, metadata, epoch, last_seq,
+           started_at, updated_at, finished_at)
+         SELECT 'e' || lpad(n::text, 6, '0'), 'w' || (n % 20), '1', 'h', ($1::text[])[1 + n % 6], '{}', 1, 3,
+           1000000 + n, 1000000 + n, CASE WHEN n % 6 = 4 THEN NULL ELSE 1000000 + n END
+         FROM generate_series(1, 50000) AS n`,
+        [statuses],
+      );
+      await pool.query(`ANALYZE ${schema}.runs`);
+      const scans = async () => {
+        await pool.query("SELECT pg_stat_force_next_flush()");
+        await pool.query("SELECT pg_stat_clear_snapshot()");
+        const { rows } = await pool.query<{ seq_scan: string; idx_scan: string }>(
+          "SELECT seq_scan, idx_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'runs'",
+          [schema],
+        );
+        return { seq: Number(rows[0]!.seq_scan), idx: Number(rows[0]!.idx_scan) };
+      };
+      for (const query of [
+        {},
+        { status: "failed" as const },
+        { workflow: "w7" },
+        { status: "running" as const, workflow: "w4" },
+      ]) {
+        const before = await scans();
+        const seen: string[] = [];
+        let page = await store.list({ ...query, limit: 100 });
+        for (let i = 0; i < 3; i++) {
+          seen.push(...page.runs.map((r) => r.executionId));
+          page = await store.list({ ...query, limit: 100, cursor: page.cursor });
+        }
+        const after = await scans();
+        expect({ query, seqScans: after.seq - before.seq }).toEqual({ query, seqScans: 0 });
+        expect(after.idx).toBeGreaterThan(before.idx);
+        // Newest first, no page overlapping another.
+        expect(new Set(seen).size).toBe(seen.length);
+        expect([...seen].sort().reverse()).toEqual(seen);
+      }
+      const finished = Number(
+        (await pool.query(`SELECT count(*) FROM ${schema}.runs WHERE finished_at < 1010000`)).rows[0].count,
+      );
+      expect(await store.prune({ finishedBefore: 1_010_000 })).toBe(finished);
+      expect(finished).toBeGreaterThan(2_000);
+      await store.close();
+      await pool.end();
+    }, 60_000);
+
     it("refuses a schema name that is not a plain identifier", () => {
       expect(() => postgresStore({ connectionString: url, schema: "x; DROP TABLE y" })).toThrow(TypeError);
     });
