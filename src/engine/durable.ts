@@ -273,9 +273,18 @@ export class Durable {
    * held by a gone process of this host) and whose definition it has, oldest first.
    */
   async claimable(): Promise<RunRecord[]> {
-    const { store, now } = this.#options;
+    return (await this.survey()).claimable;
+  }
+
+  /**
+   * `claimable`, and when the next lease of another owner's unfinished execution
+   * expires (undefined: none is held), for a recovery loop to look again then.
+   */
+  async survey(): Promise<{ claimable: RunRecord[]; nextExpiry: number | undefined }> {
+    const { store, now, owner } = this.#options;
     let cursor: string | undefined;
     const found: RunRecord[] = [];
+    let nextExpiry: number | undefined;
     const gone = new Map<string, boolean>();
     const isGone = (owner: string | undefined) => {
       if (owner === undefined) return false;
@@ -290,10 +299,13 @@ export class Durable {
         if (record.parentId !== undefined) continue;
         const expired = record.leaseUntil === undefined || record.leaseUntil < t || isGone(record.owner);
         if (expired && this.#has(record)) found.push(record);
+        else if (!expired && record.owner !== owner && (nextExpiry === undefined || record.leaseUntil! < nextExpiry)) {
+          nextExpiry = record.leaseUntil;
+        }
       }
       cursor = page.cursor;
     } while (cursor !== undefined);
-    return found.reverse();
+    return { claimable: found.reverse(), nextExpiry };
   }
 
   #has(record: RunRecord): boolean {

@@ -24,6 +24,7 @@ import { Durable, type Runs } from "./durable.js";
 import { createExecution, type Execution, type ExecutionStatus, phaseOf, type WorkflowRun } from "./execution.js";
 import { GuardedObservable, guardInspector, guardInstrument, warnAdapter } from "./guard.js";
 import { defaultOwner } from "./ownership.js";
+import { RecoveryLoop } from "./recovery-loop.js";
 import { WorkflowRegistry } from "./registry.js";
 
 /**
@@ -100,6 +101,16 @@ export interface EngineOptions {
    * over from an engine that closed does not count. @default 10
    */
   maxRecoveries?: number;
+  /**
+   * With a store: take over, on its own, what this engine may claim — at once, then
+   * every this many ms, and sooner when a lease it saw held is due to expire or another
+   * engine releases one (a store that can tell, like Postgres with LISTEN/NOTIFY, wakes
+   * it). The loop does not keep the process alive on its own; `close()` stops it.
+   * Off by default: call `recover()` yourself.
+   * @example
+   * createEngine({ workflows, store: postgresStore({ connectionString }), recoverEvery: 10_000 })
+   */
+  recoverEvery?: number;
 }
 
 /**
@@ -452,10 +463,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return execution.run;
   };
 
-  const recover = async (): Promise<WorkflowRun[]> => {
+  const recover = async (): Promise<WorkflowRun[]> => (await recoverNow()).runs;
+
+  /** Recover what may be claimed now; and when the next lease held elsewhere expires. */
+  const recoverNow = async (): Promise<{ runs: WorkflowRun[]; nextExpiry: number | undefined }> => {
     const d = needStore();
     const runs: WorkflowRun[] = [];
-    const records = (await d.claimable()).filter((r) => !live.has(r.executionId) && !resuming.has(r.executionId));
+    const survey = await d.survey();
+    const records = survey.claimable.filter((r) => !live.has(r.executionId) && !resuming.has(r.executionId));
     // Claimed in batches (one store transaction each); one claimed by another engine meanwhile is theirs.
     for (let at = 0; at < records.length; at += 500) {
       const batch = records.slice(at, at + 500);
@@ -471,8 +486,23 @@ export function createEngine(options: EngineOptions = {}): Engine {
         }
       }
     }
-    return runs;
+    return { runs, nextExpiry: survey.nextExpiry };
   };
+
+  const every = options.recoverEvery;
+  if (every !== undefined && (durable === undefined || !(every > 0) || !Number.isFinite(every))) {
+    throw new TypeError(
+      durable === undefined
+        ? "`recoverEvery` needs a `store` to recover from"
+        : `Expected \`recoverEvery\` to be a positive number of ms, got ${String(every)}`,
+    );
+  }
+  const loop =
+    every === undefined
+      ? undefined
+      : new RecoveryLoop({ every, clock, pass: async () => (await recoverNow()).nextExpiry });
+  const unlisten = loop === undefined ? undefined : options.store!.onReleased?.(() => loop.wake());
+  loop?.wake();
 
   return {
     registry,
@@ -485,6 +515,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     resume,
     recover,
     close: async () => {
+      unlisten?.();
+      await loop?.stop();
       const runs = [...live.values()];
       if (durable === undefined) {
         for (const run of runs) run.cancel("the engine is closing");

@@ -191,6 +191,12 @@ export interface ExecutionStore {
    */
   release(lease: Lease): Promise<void>;
   /**
+   * Optional wake-up hint: call `listener` when some engine released a lease (so that a
+   * recovery loop looks at once instead of at its next tick). Only a hint — a missed one
+   * costs a tick, never an execution. Returns how to stop listening.
+   */
+  onReleased?(listener: () => void): () => void;
+  /**
    * Take unfinished executions whose lease expired before `now` (oldest first, at most
    * `limit`), each with a new epoch; `executionIds` claims those only (the ones that are
    * claimable, in one transaction). `gone`: owners known to be gone — their leases are

@@ -36,6 +36,7 @@ interface Row {
 export function memoryStore(): ExecutionStore {
   const rows = new Map<string, Row>();
   const byKey = new Map<string, string>();
+  const released = new Set<() => void>();
 
   const leased = (lease: Lease): Row => {
     const row = rows.get(lease.executionId);
@@ -102,6 +103,19 @@ export function memoryStore(): ExecutionStore {
       const row = rows.get(lease.executionId);
       if (row === undefined || fenced(lease, row.run) !== undefined) return;
       row.run = { ...row.run, owner: undefined, leaseUntil: undefined };
+      for (const listener of released) queueMicrotask(listener);
+    },
+
+    onReleased(listener) {
+      const guarded = () => {
+        try {
+          listener();
+        } catch {
+          // a hint: a listener that throws misses it
+        }
+      };
+      released.add(guarded);
+      return () => released.delete(guarded);
     },
 
     async claim({ owner, now, until, limit, executionIds, gone }) {

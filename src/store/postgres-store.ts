@@ -434,6 +434,59 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
     if (closed) throw new Error("The Postgres store is closed");
   };
 
+  // LISTEN/NOTIFY, only as a wake-up hint for recovery loops: one connection of the pool
+  // listens while someone does; if it breaks, it listens again a second later.
+  const channel = `rubberduck_${s}`;
+  const listeners = new Set<() => void>();
+  let listening: pg.PoolClient | undefined;
+  let connecting = false;
+  const notify = () => {
+    for (const listener of listeners) {
+      try {
+        listener();
+      } catch {
+        // a hint: a listener that throws misses it
+      }
+    }
+  };
+  const listen = async (): Promise<void> => {
+    if (closed || connecting || listening !== undefined || listeners.size === 0) return;
+    connecting = true;
+    let client: pg.PoolClient | undefined;
+    try {
+      await migrated();
+      client = await pool.connect();
+      const held = client;
+      held.on("notification", notify);
+      held.on("error", (error) => {
+        held.off("notification", notify);
+        if (listening === held) listening = undefined;
+        held.release(error);
+        // Missed while away: wake the listeners, and listen again.
+        notify();
+        setTimeout(() => void listen(), 1_000).unref();
+      });
+      await held.query(`LISTEN ${channel}`);
+      listening = held;
+    } catch (error) {
+      client?.release(error as Error);
+      setTimeout(() => void listen(), 1_000).unref();
+    } finally {
+      connecting = false;
+    }
+    if (listening !== undefined && (closed || listeners.size === 0)) unlisten();
+  };
+  const unlisten = () => {
+    const held = listening;
+    listening = undefined;
+    if (held === undefined) return;
+    held.off("notification", notify);
+    held.query(`UNLISTEN ${channel}`).then(
+      () => held.release(),
+      (error: Error) => held.release(error),
+    );
+  };
+
   return {
     async create(run: NewRun, events, lease): Promise<CreateResult> {
       open();
@@ -471,11 +524,26 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
 
     async release(lease) {
       open();
+      // Released, and a wake-up for the engines listening (delivered when it commits).
       await query(
-        `UPDATE ${s}.runs SET owner = NULL, lease_until = NULL WHERE execution_id = $1 AND epoch = $2
-           AND status NOT IN ${FINAL}`,
-        [lease.executionId, lease.epoch],
+        `WITH released AS (
+           UPDATE ${s}.runs SET owner = NULL, lease_until = NULL WHERE execution_id = $1 AND epoch = $2
+             AND status NOT IN ${FINAL}
+           RETURNING 1
+         )
+         SELECT pg_notify($3, '') FROM released`,
+        [lease.executionId, lease.epoch, channel],
       );
+    },
+
+    onReleased(listener) {
+      open();
+      listeners.add(listener);
+      void listen();
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) unlisten();
+      };
     },
 
     async claim({ owner, now, until, limit, executionIds, gone }) {
@@ -596,6 +664,8 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
     async close() {
       if (closed) return;
       closed = true;
+      listeners.clear();
+      unlisten();
       // What was appended is written first.
       while (pending.length + creating.length > 0 || flushing > 0) {
         schedule();
