@@ -575,10 +575,11 @@ export class StoreUnavailableError extends WorkflowError {
 }
 
 /**
- * An execution was dead-lettered: its engine died while running it (and no step of it
- * settled in between) more times than the engine's `maxRecoveries` allows, so it is
- * failed instead of recovered once more: what crashes its engine would crash the next
- * one. Nothing more of it runs (no compensation either); its journal says how far it got.
+ * An execution was dead-lettered: one of its steps (or compensations) had its engine die
+ * while it ran more times in a row than the engine's `maxRecoveries` allows, so the
+ * execution is failed instead of recovered once more: what kills its engine would kill
+ * the next one. Nothing more of it runs (no compensation either); its journal says how
+ * far it got.
  *
  * @example
  * const { runs } = await engine.runs.list({ status: "failed" });
@@ -590,15 +591,16 @@ export class StoreUnavailableError extends WorkflowError {
 export class RecoveryLimitError extends WorkflowError {
   override readonly name = "RecoveryLimitError";
   readonly executionId: string;
-  /** How many times it was recovered from a dead engine without a step settling. */
+  /** How many times in a row its engine died while that step ran. */
   readonly recoveries: number;
 
-  constructor(executionId: string, recoveries: number, limit: number) {
+  constructor(executionId: string, step: string, recoveries: number, limit: number) {
     super(
       ErrorCode.RECOVERY_LIMIT,
-      `Execution ${executionId} was dead-lettered: its engine died while running it ${recoveries} times in a row ` +
-        `without a step settling (the limit is maxRecoveries = ${limit}); it is failed instead of recovered again`,
+      `Execution ${executionId} was dead-lettered: its engine died while step \`${step}\` ran, ${recoveries} times ` +
+        `in a row (the limit is maxRecoveries = ${limit}); it is failed instead of recovered again`,
       false,
+      { step },
     );
     this.executionId = executionId;
     this.recoveries = recoveries;

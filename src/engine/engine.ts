@@ -13,7 +13,7 @@ import type { AnyWorkflow, InputOf, ResultOf } from "../dsl/workflow.js";
 import { LeaseLostError, RecoveryLimitError } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
 import { toWorkflowEvent } from "../journal/codec.js";
-import { deadLetterEvents } from "../journal/dead-letter.js";
+import { cutOffAttempts, deadLetterEvents } from "../journal/dead-letter.js";
 import type { StoreJournal } from "../journal/store-journal.js";
 import { plan } from "../planner/plan.js";
 import type { WorkflowResult } from "../result.js";
@@ -95,10 +95,10 @@ export interface EngineOptions {
    */
   maxOutputBytes?: number;
   /**
-   * Dead-lettering: an execution whose engine died while running it more than this many
-   * times in a row, with no step settling in between (what crashes its engine would crash
-   * the next one), is failed with a RecoveryLimitError instead of recovered again. Taking
-   * over from an engine that closed does not count. @default 10
+   * Dead-lettering: an execution one of whose steps (or compensations) had its engine die
+   * while it ran more than this many times in a row (what kills its engine would kill the
+   * next one) is failed with a RecoveryLimitError instead of recovered again. A step that
+   * settles, or retries after a failure of its own, starts again from 0. @default 10
    */
   maxRecoveries?: number;
   /**
@@ -415,10 +415,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       await d.store.append(lease, [], { status: ended, finishedAt: last!.at, updatedAt: last!.at });
       return finishedHandle(wf, lease.executionId, history);
     }
-    if ((lease.recoveries ?? 0) > maxRecoveries) {
+    const cutOff = cutOffAttempts(history ?? []);
+    if (cutOff !== undefined && cutOff.times > maxRecoveries) {
       // Dead-lettered: fail it with what the journal says, and run nothing of it.
       const at = clock.now();
-      const error = new RecoveryLimitError(lease.executionId, lease.recoveries!, maxRecoveries);
+      const error = new RecoveryLimitError(lease.executionId, cutOff.step, cutOff.times, maxRecoveries);
       const rows = deadLetterEvents(plan(wf), lease.executionId, history ?? [], error, at);
       await d.store.append(lease, rows, { status: "failed", finishedAt: at, updatedAt: at });
       warnAdapter("Recovery", `of execution ${lease.executionId}`, error, "RubberDuckRecoveryWarning");
@@ -472,10 +473,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const survey = await d.survey();
     const records = survey.claimable.filter((r) => !live.has(r.executionId) && !resuming.has(r.executionId));
     // Claimed in batches (one store transaction each); one claimed by another engine meanwhile is theirs.
+    let unclaimed = false;
     for (let at = 0; at < records.length; at += 500) {
       const batch = records.slice(at, at + 500);
       const byId = new Map(batch.map((r) => [r.executionId, r]));
       const leases = await d.claimAll(batch);
+      if (leases.length < batch.length) unclaimed = true;
       const histories = await d.histories(leases.map((l) => l.executionId));
       for (const lease of leases) {
         const record = byId.get(lease.executionId)!;
@@ -486,7 +489,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
         }
       }
     }
-    return { runs, nextExpiry: survey.nextExpiry };
+    // Some were claimable but not claimed: taken by another engine, or their row was busy
+    // (a renewal in flight; claims skip locked rows). Look again soon rather than a period later.
+    const soon = unclaimed ? clock.now() + RECHECK_MS : undefined;
+    const nextExpiry =
+      soon === undefined ? survey.nextExpiry : Math.min(soon, survey.nextExpiry ?? Number.POSITIVE_INFINITY);
+    return { runs, nextExpiry };
   };
 
   const every = options.recoverEvery;
@@ -532,6 +540,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
   };
 }
+
+/** How soon a recovery loop looks again at executions it found claimable but could not claim. */
+const RECHECK_MS = 250;
 
 /** The statuses the terminal events journal. */
 const TERMINAL: Readonly<Record<string, "succeeded" | "failed" | "cancelled" | "timed_out">> = {

@@ -16,17 +16,6 @@ import { encodeEvent } from "./codec.js";
 
 type RunJournal = NonNullable<RunRequestOptions["journal"]>;
 
-/** Events that settle a step (or its compensation): progress, for the dead-letter count. */
-const SETTLING = new Set([
-  "step.succeeded",
-  "step.failed",
-  "step.degraded",
-  "step.cancelled",
-  "step.compensated",
-  "step.kept",
-  "step.compensation_failed",
-]);
-
 const FINAL: Readonly<Record<string, RunStatus>> = {
   "workflow.succeeded": "succeeded",
   "workflow.failed": "failed",
@@ -90,11 +79,7 @@ export class StoreJournal implements RunJournal {
   constructor(options: StoreJournalOptions) {
     this.#options = options;
     this.#lease = options.lease;
-    this.#recovered = (options.lease?.recoveries ?? 0) > 0;
   }
-
-  /** Claimed from an owner that died: the first settled step tells the store to reset its recovery count. */
-  #recovered: boolean;
 
   get lease(): Lease | undefined {
     return this.#lease;
@@ -227,14 +212,8 @@ export class StoreJournal implements RunJournal {
     }
     // The projection's status is written when it changes (the row's indexed columns stay put otherwise).
     const changed = status === this.#status ? undefined : status;
-    const progress = this.#recovered && events.some((e) => SETTLING.has(e.type));
-    await store.append(
-      this.#lease,
-      events,
-      progress ? { status: changed, updatedAt: last.at, progress } : { status: changed, updatedAt: last.at },
-    );
+    await store.append(this.#lease, events, { status: changed, updatedAt: last.at });
     this.#status = status;
-    if (progress) this.#recovered = false;
   }
 
   /** The status the projection row has (as this journal last wrote it). */

@@ -220,7 +220,13 @@ export class RunState {
         this.finishedAt ??= at;
         // What the journal says it ended with is how it ended (a rejected input, say,
         // halted it without an event of its own).
-        if (event.status !== undefined && event.status !== this.outcome) {
+        // So is an end whose error is of another kind than the fold's (a dead-lettered
+        // execution, failed with a RecoveryLimitError in the middle of its rollback).
+        if (
+          event.status !== undefined &&
+          (event.status !== this.outcome ||
+            (event.error !== undefined && this.error !== undefined && event.error.code !== this.error.code))
+        ) {
           this.#ended = { status: event.status, error: event.error };
         }
         return;

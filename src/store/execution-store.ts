@@ -64,12 +64,6 @@ export interface RunRecord {
   readonly startedAt: number;
   readonly updatedAt: number;
   readonly finishedAt: number | undefined;
-  /**
-   * How many times in a row it was taken over from an owner that died holding it (not one
-   * that released it), with no step settling since: the engine dead-letters it past its
-   * `maxRecoveries`.
-   */
-  readonly recoveries: number;
 }
 
 /**
@@ -100,8 +94,6 @@ export interface Lease {
   readonly owner: string;
   readonly epoch: number;
   readonly until: number;
-  /** A claimed execution's `recoveries`, this claim counted. */
-  readonly recoveries?: number;
 }
 
 /**
@@ -114,8 +106,6 @@ export interface RunPatch {
   readonly status?: RunStatus;
   readonly finishedAt?: number;
   readonly updatedAt: number;
-  /** A step settled: the execution's `recoveries` count starts again from 0. */
-  readonly progress?: boolean;
 }
 
 /**
@@ -200,8 +190,7 @@ export interface ExecutionStore {
    * Take unfinished executions whose lease expired before `now` (oldest first, at most
    * `limit`), each with a new epoch; `executionIds` claims those only (the ones that are
    * claimable, in one transaction). `gone`: owners known to be gone — their leases are
-   * taken even before they expire. Taking one that still had an owner (not released)
-   * counts one more of its `recoveries`.
+   * taken even before they expire.
    */
   claim(options: {
     readonly owner: string;
@@ -290,7 +279,6 @@ export interface RunRow {
   started_at: number;
   updated_at: number;
   finished_at: number | null;
-  recoveries: number;
 }
 
 /** The RunRecord of a SQL store's row. */
@@ -310,5 +298,4 @@ export const recordOf = (row: RunRow): RunRecord => ({
   startedAt: row.started_at,
   updatedAt: row.updated_at,
   finishedAt: row.finished_at ?? undefined,
-  recoveries: row.recoveries,
 });

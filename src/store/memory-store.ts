@@ -69,7 +69,6 @@ export function memoryStore(): ExecutionStore {
         startedAt: run.startedAt,
         updatedAt: run.startedAt,
         finishedAt: undefined,
-        recoveries: 0,
       };
       rows.set(run.executionId, { run: record, journal: [...events] });
       if (run.idempotencyKey !== undefined) byKey.set(run.idempotencyKey, run.executionId);
@@ -89,7 +88,6 @@ export function memoryStore(): ExecutionStore {
         status: patch.status ?? row.run.status,
         finishedAt: finishedAtOf(patch) ?? row.run.finishedAt,
         updatedAt: patch.updatedAt,
-        recoveries: patch.progress === true ? 0 : row.run.recoveries,
       };
     },
 
@@ -139,9 +137,8 @@ export function memoryStore(): ExecutionStore {
         .slice(0, limit);
       return candidates.map((run) => {
         const epoch = run.epoch + 1;
-        const recoveries = run.recoveries + (run.owner === undefined ? 0 : 1);
-        rows.get(run.executionId)!.run = { ...run, owner, leaseUntil: until, epoch, recoveries };
-        return { executionId: run.executionId, owner, epoch, until, recoveries };
+        rows.get(run.executionId)!.run = { ...run, owner, leaseUntil: until, epoch };
+        return { executionId: run.executionId, owner, epoch, until };
       });
     },
 

@@ -15,8 +15,9 @@
  * versioned migration the store runs on first use, under an advisory lock.
  */
 
+import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { StoreUnavailableError } from "../errors.js";
+import { LeaseLostError, StoreUnavailableError } from "../errors.js";
 import {
   type CreateResult,
   checkSeqs,
@@ -85,22 +86,22 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
       data text NOT NULL,
       PRIMARY KEY (execution_id, seq)
     );`,
-  // Dead-lettering (takeovers from dead owners since a step last settled), and listing
-  // indexes whose order is the list's whole order (no sort on top of them).
+  // Listing indexes whose order is the list's whole order (no sort on top of them).
   (s) => `
-    ALTER TABLE ${s}.runs ADD COLUMN recoveries integer NOT NULL DEFAULT 0;
     -- Room on each page, so that an append's update of its row (no indexed column changes) stays on the page (HOT).
     ALTER TABLE ${s}.runs SET (fillfactor = 70);
     DROP INDEX ${s}.runs_by_status;
     DROP INDEX ${s}.runs_by_workflow;
     CREATE INDEX runs_by_status ON ${s}.runs (status, started_at DESC, execution_id DESC);
     CREATE INDEX runs_by_workflow ON ${s}.runs (workflow, started_at DESC, execution_id DESC);`,
+  // A token of the create that made the row: how a retried create knows the row as its own.
+  (s) => `ALTER TABLE ${s}.runs ADD COLUMN IF NOT EXISTS creator text;`,
 ];
 
 /** The projection's columns, bigints read as numbers (epoch milliseconds fit a double). */
 const RUN_COLUMNS = `execution_id, workflow, version, definition_hash, status, idempotency_key, parent_id, metadata,
   owner, lease_until::float8 AS lease_until, epoch, last_seq, started_at::float8 AS started_at,
-  updated_at::float8 AS updated_at, finished_at::float8 AS finished_at, recoveries`;
+  updated_at::float8 AS updated_at, finished_at::float8 AS finished_at`;
 
 const UNFINISHED = "('running', 'stopping', 'compensating')";
 /** Group commits in flight at once, per store. */
@@ -218,6 +219,13 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
   // and the others go on.
   let pending: PendingAppend[] = [];
   let creating: PendingCreate[] = [];
+  /** A token per new execution (the same on every retry of its create): how a retry knows the row is its own. */
+  const creators = new WeakMap<NewRun, string>();
+  const creatorOf = (run: NewRun): string => {
+    let token = creators.get(run);
+    if (token === undefined) creators.set(run, (token = randomUUID()));
+    return token;
+  };
   const flush = async (creates: readonly PendingCreate[], batch: readonly PendingAppend[]): Promise<void> => {
     const outcomes: (Error | undefined)[] = batch.map((op) => {
       try {
@@ -228,9 +236,10 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
       }
     });
     const fenceable = batch.filter((_op, i) => outcomes[i] === undefined);
+    // Each event row says whose it is (a create's, an append's): each goes in only if its own write did.
     const events = [
-      ...creates.flatMap((op) => op.events.map((e) => ({ id: op.run.executionId, e }))),
-      ...fenceable.flatMap((op) => op.events.map((e) => ({ id: op.lease.executionId, e }))),
+      ...creates.flatMap((op) => op.events.map((e) => ({ id: op.run.executionId, e, by: "c" }))),
+      ...fenceable.flatMap((op) => op.events.map((e) => ({ id: op.lease.executionId, e, by: "a" }))),
     ];
     const { rows } =
       creates.length + fenceable.length === 0
@@ -238,29 +247,31 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
         : await query<{ execution_id: string; kind: "a" | "c" }>(
             `WITH cre AS (
                INSERT INTO ${s}.runs (execution_id, workflow, version, definition_hash, status, idempotency_key,
-                 parent_id, metadata, owner, lease_until, epoch, last_seq, started_at, updated_at, finished_at)
+                 parent_id, metadata, owner, lease_until, epoch, last_seq, started_at, updated_at, finished_at, creator)
                SELECT c.execution_id, c.workflow, c.version, c.definition_hash, 'running', c.idempotency_key,
-                 c.parent_id, c.metadata, c.owner, c.lease_until, 1, c.last_seq, c.started_at, c.started_at, NULL
-               FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[],
-                 $21::text[], $22::bigint[], $23::int[], $24::bigint[])
+                 c.parent_id, c.metadata, c.owner, c.lease_until, 1, c.last_seq, c.started_at, c.started_at, NULL,
+                 c.creator
+               FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[],
+                 $20::text[], $21::bigint[], $22::int[], $23::bigint[], $25::text[])
                  AS c(execution_id, workflow, version, definition_hash, idempotency_key, parent_id, metadata, owner,
-                   lease_until, last_seq, started_at)
+                   lease_until, last_seq, started_at, creator)
                ON CONFLICT DO NOTHING
                RETURNING execution_id
              ), upd AS (
                UPDATE ${s}.runs r SET last_seq = r.last_seq + v.count, status = COALESCE(v.status, r.status),
-                 finished_at = COALESCE(v.finished_at, r.finished_at), updated_at = v.updated_at,
-                 recoveries = CASE WHEN v.progress THEN 0 ELSE r.recoveries END
-               FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::bool[])
-                 AS v(execution_id, epoch, before, count, status, finished_at, updated_at, progress)
+                 finished_at = COALESCE(v.finished_at, r.finished_at), updated_at = v.updated_at
+               FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[])
+                 AS v(execution_id, epoch, before, count, status, finished_at, updated_at)
                WHERE r.execution_id = v.execution_id AND r.epoch = v.epoch AND r.status NOT IN ${FINAL}
                  AND (v.before IS NULL OR r.last_seq = v.before)
                RETURNING r.execution_id
              ), ins AS (
                INSERT INTO ${s}.events (execution_id, seq, type, at, data)
-               SELECT e.* FROM unnest($9::text[], $10::int[], $11::text[], $12::bigint[], $13::text[])
-                 AS e(execution_id, seq, type, at, data)
-               WHERE e.execution_id IN (SELECT execution_id FROM upd UNION ALL SELECT execution_id FROM cre)
+               SELECT e.execution_id, e.seq, e.type, e.at, e.data
+               FROM unnest($8::text[], $9::int[], $10::text[], $11::bigint[], $12::text[], $24::text[])
+                 AS e(execution_id, seq, type, at, data, by)
+               WHERE (e.by = 'a' AND e.execution_id IN (SELECT execution_id FROM upd))
+                  OR (e.by = 'c' AND e.execution_id IN (SELECT execution_id FROM cre))
              )
              SELECT execution_id, 'a' AS kind FROM upd UNION ALL SELECT execution_id, 'c' FROM cre`,
             [
@@ -271,7 +282,6 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
               fenceable.map((op) => op.patch.status ?? null),
               fenceable.map((op) => finishedAtOf(op.patch) ?? null),
               fenceable.map((op) => op.patch.updatedAt),
-              fenceable.map((op) => op.patch.progress === true),
               events.map((r) => r.id),
               events.map((r) => r.e.seq),
               events.map((r) => r.e.type),
@@ -288,6 +298,8 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
               creates.map((op) => op.lease.until),
               creates.map((op) => op.events.length),
               creates.map((op) => op.run.startedAt),
+              events.map((r) => r.by),
+              creates.map((op) => creatorOf(op.run)),
             ],
           );
     const accepted = new Set(rows.filter((r) => r.kind === "a").map((r) => r.execution_id));
@@ -315,6 +327,7 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
         ).rows.map((r) => [r.execution_id, r]),
       );
       const landed = await alreadyLanded(refused, current);
+      await patchLanded([...landed]);
       for (const op of refused) {
         if (landed.has(op)) continue;
         const row = current.get(op.lease.executionId);
@@ -337,28 +350,54 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
   };
 
   /**
+   * A retried append whose events had landed may carry a patch its first try did not
+   * (the status a create's second write was to set, a phase that changed meanwhile):
+   * apply it, fenced like any append.
+   */
+  const patchLanded = async (landed: readonly PendingAppend[]): Promise<void> => {
+    const patched = landed.filter((op) => op.patch.status !== undefined || op.patch.finishedAt !== undefined);
+    if (patched.length === 0) return;
+    await query(
+      `UPDATE ${s}.runs r SET status = COALESCE(v.status, r.status), finished_at = COALESCE(v.finished_at, r.finished_at),
+         updated_at = GREATEST(r.updated_at, v.updated_at)
+       FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bigint[])
+         AS v(execution_id, epoch, status, finished_at, updated_at)
+       WHERE r.execution_id = v.execution_id AND r.epoch = v.epoch AND r.status NOT IN ${FINAL}`,
+      [
+        patched.map((op) => op.lease.executionId),
+        patched.map((op) => op.lease.epoch),
+        patched.map((op) => op.patch.status ?? null),
+        patched.map((op) => finishedAtOf(op.patch) ?? null),
+        patched.map((op) => op.patch.updatedAt),
+      ],
+    );
+  };
+
+  /**
    * A create that did not go in: the execution of its idempotency key, or a retry of
    * one whose first try committed (its answer was lost), or an id already taken.
    */
   const createRefused = async (op: PendingCreate): Promise<CreateResult> => {
-    const { run, events, lease } = op;
-    const { rows } = await query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE execution_id = $1 OR idempotency_key = $2
+    const { run, lease } = op;
+    const { rows } = await query<RunRow & { creator: string | null }>(
+      `SELECT ${RUN_COLUMNS}, creator FROM ${s}.runs WHERE execution_id = $1 OR idempotency_key = $2
        ORDER BY execution_id = $1 DESC LIMIT 1`,
       [run.executionId, run.idempotencyKey ?? null],
     );
     if (rows[0] === undefined) throw new Error(`Execution ${run.executionId}: the create was refused`);
     const found = recordOf(rows[0]);
-    const ours =
-      found.executionId === run.executionId &&
-      found.owner === lease.owner &&
-      found.epoch === 1 &&
-      found.startedAt === run.startedAt;
-    if (ours && found.lastSeq === events.length) {
-      return {
-        created: true,
-        lease: { executionId: run.executionId, owner: lease.owner, epoch: 1, until: lease.until },
-      };
+    if (rows[0].creator === creatorOf(run)) {
+      // Our own create, retried after its answer was lost; another engine may have claimed it since.
+      if (found.epoch === 1 && found.owner === lease.owner) {
+        return {
+          created: true,
+          lease: { executionId: run.executionId, owner: lease.owner, epoch: 1, until: lease.until },
+        };
+      }
+      throw new LeaseLostError(
+        run.executionId,
+        `it was taken over (epoch ${found.epoch}) while its creation was retried`,
+      );
     }
     if (found.idempotencyKey !== undefined && found.idempotencyKey === run.idempotencyKey) {
       return { created: false, run: found };
@@ -407,7 +446,7 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
     const creates = creating;
     pending = [];
     creating = [];
-    // One append per execution per group (a journal writes one call at a time; a second is kept for the next group).
+    // One write per execution (and per idempotency key) in a group; another is kept for the next group.
     const seen = new Set<string>();
     const batch: PendingAppend[] = [];
     for (const op of taken) {
@@ -417,12 +456,23 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
         batch.push(op);
       }
     }
+    const group: PendingCreate[] = [];
+    for (const op of creates) {
+      const key = op.run.idempotencyKey === undefined ? undefined : `key:${op.run.idempotencyKey}`;
+      if (seen.has(op.run.executionId) || (key !== undefined && seen.has(key))) creating.push(op);
+      else {
+        seen.add(op.run.executionId);
+        if (key !== undefined) seen.add(key);
+        group.push(op);
+      }
+    }
     flushing++;
     try {
-      await flush(creates, batch);
+      await flush(group, batch);
     } catch (error) {
-      // The statement failed (the server went away…): none of it was written.
-      for (const op of [...creates, ...batch]) op.reject(error);
+      // The statement failed (the server went away…), or a read after it did: what was
+      // not yet answered is rejected (a write that did commit is recognised on retry).
+      for (const op of [...group, ...batch]) op.reject(error);
     } finally {
       flushing--;
       schedule();
@@ -434,11 +484,13 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
     if (closed) throw new Error("The Postgres store is closed");
   };
 
-  // LISTEN/NOTIFY, only as a wake-up hint for recovery loops: one connection of the pool
-  // listens while someone does; if it breaks, it listens again a second later.
+  // LISTEN/NOTIFY, only as a wake-up hint for recovery loops: a connection of its own
+  // (not one of the pool's, which it would hold for ever) listens while someone does; if
+  // it breaks, the listeners are woken (they may have missed one) and it listens again a
+  // second later.
   const channel = `rubberduck_${s}`;
   const listeners = new Set<() => void>();
-  let listening: pg.PoolClient | undefined;
+  let listening: pg.Client | undefined;
   let connecting = false;
   const notify = () => {
     for (const listener of listeners) {
@@ -449,42 +501,49 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
       }
     }
   };
+  const connectionOptions = (): pg.ClientConfig =>
+    options.pool === undefined
+      ? { connectionString: options.connectionString }
+      : { ...(options.pool as unknown as { options: pg.ClientConfig }).options };
   const listen = async (): Promise<void> => {
     if (closed || connecting || listening !== undefined || listeners.size === 0) return;
     connecting = true;
-    let client: pg.PoolClient | undefined;
-    try {
-      await migrated();
-      client = await pool.connect();
-      const held = client;
-      held.on("notification", notify);
-      held.on("error", (error) => {
-        held.off("notification", notify);
-        if (listening === held) listening = undefined;
-        held.release(error);
-        // Missed while away: wake the listeners, and listen again.
+    const client = new pg.Client(connectionOptions());
+    let dropped = false;
+    const drop = () => {
+      if (dropped) return;
+      dropped = true;
+      client.off("notification", notify);
+      if (listening === client) listening = undefined;
+      client.end().catch(() => {});
+      if (!closed && listeners.size > 0) {
         notify();
         setTimeout(() => void listen(), 1_000).unref();
-      });
-      await held.query(`LISTEN ${channel}`);
-      listening = held;
-    } catch (error) {
-      client?.release(error as Error);
-      setTimeout(() => void listen(), 1_000).unref();
+      }
+    };
+    client.on("error", drop);
+    client.on("notification", notify);
+    try {
+      await migrated();
+      await client.connect();
+      await client.query(`LISTEN ${channel}`);
+      listening = client;
+    } catch {
+      drop();
     } finally {
       connecting = false;
     }
-    if (listening !== undefined && (closed || listeners.size === 0)) unlisten();
+    if (listening === client && (closed || listeners.size === 0)) unlisten();
   };
   const unlisten = () => {
-    const held = listening;
+    const client = listening;
     listening = undefined;
-    if (held === undefined) return;
-    held.off("notification", notify);
-    held.query(`UNLISTEN ${channel}`).then(
-      () => held.release(),
-      (error: Error) => held.release(error),
-    );
+    if (client === undefined) return;
+    client.removeAllListeners("notification");
+    // Its `error` handler stays (an error while ending must not go unhandled), but no longer listens again.
+    client.removeAllListeners("error");
+    client.on("error", () => {});
+    client.end().catch(() => {});
   };
 
   return {
@@ -548,7 +607,7 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
 
     async claim({ owner, now, until, limit, executionIds, gone }) {
       open();
-      const { rows } = await query<{ execution_id: string; epoch: number; started_at: number; recoveries: number }>(
+      const { rows } = await query<{ execution_id: string; epoch: number; started_at: number }>(
         `WITH c AS (
            SELECT execution_id FROM ${s}.runs
            WHERE status IN ${UNFINISHED}
@@ -558,23 +617,14 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
            LIMIT $4
            FOR UPDATE SKIP LOCKED
          )
-         UPDATE ${s}.runs r SET owner = $5, lease_until = $6, epoch = r.epoch + 1,
-           recoveries = r.recoveries + CASE WHEN r.owner IS NULL THEN 0 ELSE 1 END
+         UPDATE ${s}.runs r SET owner = $5, lease_until = $6, epoch = r.epoch + 1
          FROM c WHERE r.execution_id = c.execution_id
-         RETURNING r.execution_id, r.epoch, r.started_at::float8 AS started_at, r.recoveries`,
+         RETURNING r.execution_id, r.epoch, r.started_at::float8 AS started_at`,
         [now, [...(gone ?? [])], executionIds === undefined ? null : [...executionIds], limit, owner, until],
       );
       return rows
         .sort((a, b) => a.started_at - b.started_at || (a.execution_id < b.execution_id ? -1 : 1))
-        .map(
-          (row): Lease => ({
-            executionId: row.execution_id,
-            owner,
-            epoch: row.epoch,
-            until,
-            recoveries: row.recoveries,
-          }),
-        );
+        .map((row): Lease => ({ executionId: row.execution_id, owner, epoch: row.epoch, until }));
     },
 
     async get(executionId) {

@@ -81,8 +81,6 @@ const MIGRATIONS: readonly string[] = [
      data TEXT NOT NULL,
      UNIQUE (execution_id, seq)
    );`,
-  // Dead-lettering: takeovers from dead owners since a step last settled.
-  "ALTER TABLE runs ADD COLUMN recoveries INTEGER NOT NULL DEFAULT 0;",
 ];
 
 interface PendingAppend {
@@ -132,13 +130,12 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
     // The fence and the projection in one statement: it changes the row only if the
     // lease's epoch is the execution's, the execution is not finished, and (with events)
     // they follow its last seq.
-    // Parameters in order: count, [status, finishedAt, progress,] updatedAt, executionId, epoch, before, before.
+    // Parameters in order: count, [status, finishedAt,] updatedAt, executionId, epoch, before, before.
     fencedPatch: db.prepare<
-      [number, string | null, number | null, number, number, string, number, number | null, number | null]
+      [number, string | null, number | null, number, string, number, number | null, number | null]
     >(
       `UPDATE runs SET last_seq = last_seq + ?, status = COALESCE(?, status),
-         finished_at = COALESCE(?, finished_at), recoveries = CASE WHEN ? = 1 THEN 0 ELSE recoveries END,
-         updated_at = ?
+         finished_at = COALESCE(?, finished_at), updated_at = ?
        WHERE execution_id = ? AND epoch = ?
          AND status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out')
          AND (? IS NULL OR last_seq = ?)`,
@@ -161,10 +158,7 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
       `SELECT * FROM runs WHERE execution_id = ? AND status IN ('running', 'stopping', 'compensating')
          AND (lease_until IS NULL OR lease_until < ? OR owner IN (SELECT value FROM json_each(?)))`,
     ),
-    take: db.prepare(
-      `UPDATE runs SET owner = ?, lease_until = ?, epoch = epoch + 1,
-         recoveries = recoveries + (owner IS NOT NULL) WHERE execution_id = ?`,
-    ),
+    take: db.prepare("UPDATE runs SET owner = ?, lease_until = ?, epoch = epoch + 1 WHERE execution_id = ?"),
     release: db.prepare(
       `UPDATE runs SET owner = NULL, lease_until = NULL WHERE execution_id = ? AND epoch = ?
          AND status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out')`,
@@ -224,13 +218,12 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
       return error as Error;
     }
     const { changes } =
-      op.patch.status === undefined && finishedAt === undefined && op.patch.progress !== true
+      op.patch.status === undefined && finishedAt === undefined
         ? q.fencedSeq.run(op.events.length, op.patch.updatedAt, id, op.lease.epoch, before, before)
         : q.fencedPatch.run(
             op.events.length,
             op.patch.status ?? null,
             finishedAt ?? null,
-            op.patch.progress === true ? 1 : 0,
             op.patch.updatedAt,
             id,
             op.lease.epoch,
@@ -364,8 +357,7 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
                   .slice(0, limit);
           return rows.map((row): Lease => {
             q.take.run(owner, until, row.execution_id);
-            const recoveries = row.recoveries + (row.owner === null ? 0 : 1);
-            return { executionId: row.execution_id, owner, epoch: row.epoch + 1, until, recoveries };
+            return { executionId: row.execution_id, owner, epoch: row.epoch + 1, until };
           });
         })
         .immediate();

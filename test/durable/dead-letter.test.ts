@@ -11,11 +11,14 @@ import { describe, expect, it } from "vitest";
 import {
   createEngine,
   memoryStore,
+  NonRetryableError,
   RecoveryLimitError,
   type WorkflowEvent,
   type WorkflowResult,
   workflow,
 } from "../../src/index.js";
+import { cutOffAttempts } from "../../src/journal/dead-letter.js";
+import type { TimedRunEvent } from "../../src/policy/run-event.js";
 import type { ExecutionStore } from "../../src/store/execution-store.js";
 
 const compensated: string[] = [];
@@ -44,7 +47,11 @@ const engineAt = (store: ExecutionStore, owner: string, at: number) =>
   });
 
 const until = async (check: () => Promise<boolean>) => {
-  for (let i = 0; i < 200 && !(await check()); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error("timed out waiting");
 };
 
 describe("dead-lettering", () => {
@@ -71,7 +78,6 @@ describe("dead-lettering", () => {
       const [recovered] = await engine.recover();
       expect(recovered?.id).toBe(run.id);
       if (k < 3) {
-        expect((await store.get(run.id))!.recoveries).toBe(k);
         await until(stuckStarted);
       } else {
         last = await recovered!.result;
@@ -89,7 +95,7 @@ describe("dead-lettering", () => {
     expect(journal.filter((e) => e.type === "step.started").length).toBe(4);
     expect(seen.filter((e) => e.type === "workflow.failed").map((e) => e.executionId)).toEqual([run.id]);
     const record = await store.get(run.id);
-    expect(record).toMatchObject({ status: "failed", recoveries: 3 });
+    expect(record).toMatchObject({ status: "failed" });
     // The journal says so to whoever reads it later.
     const { result } = await engines[3]!.runs.get(run.id);
     expect(result?.error).toBeInstanceOf(RecoveryLimitError);
@@ -97,7 +103,7 @@ describe("dead-lettering", () => {
     await Promise.all(engines.map((e) => e.close()));
   });
 
-  it("counts the takeovers since a step last settled", async () => {
+  it("counts per step: one step's cut-off attempts do not add to the next one's", async () => {
     const store = memoryStore();
     const settles = workflow("resets", {})
       .step("a", { outputs: ["x"], run: (input, ctx) => (ctx.attempt === 1 ? hang(input, ctx) : { x: 1 }) })
@@ -118,37 +124,107 @@ describe("dead-lettering", () => {
     const one = at("one", 0);
     const run = one.start(settles, {});
     run.result.catch(() => {});
-    const started = (step: string) => async () =>
-      (await store.events(run.id)).some((e) => e.type === "step.started" && (e.data as { step: string }).step === step);
+    const started =
+      (step: string, times = 1) =>
+      async () =>
+        (await store.events(run.id)).filter(
+          (e) => e.type === "step.started" && (e.data as { step: string }).step === step,
+        ).length >= times;
     await until(started("a"));
+    // `a` cut off once; on engine two it succeeds, and `b` starts.
     const two = at("two", 10_000);
     expect((await two.recover()).length).toBe(1);
-    expect((await store.get(run.id))!.recoveries).toBe(1);
-    // `a` succeeds on its second attempt: a step settled, the count starts again.
     await until(started("b"));
-    expect((await store.get(run.id))!.recoveries).toBe(0);
+    // `b` cut off once: within maxRecoveries = 1 (a's cut-off does not count for it), so it runs on.
     const three = at("three", 20_000);
-    expect((await three.recover()).length).toBe(1);
-    // One takeover since `a` settled: within maxRecoveries = 1, so it runs on.
-    expect(await store.get(run.id)).toMatchObject({ status: "running", recoveries: 1, owner: "three" });
-    await Promise.all([one, two, three].map((e) => e.close()));
+    const [again] = await three.recover();
+    await until(started("b", 2));
+    expect(await store.get(run.id)).toMatchObject({ status: "running", owner: "three" });
+    // Cut off twice: dead-lettered, naming the step.
+    const four = at("four", 30_000);
+    const [dead] = await four.recover();
+    const result = await dead!.result;
+    expect(result.error).toBeInstanceOf(RecoveryLimitError);
+    expect(result.error).toMatchObject({ step: "b", recoveries: 2 });
+    expect(result.steps.a?.status).toBe("succeeded");
+    again?.result.catch(() => {});
+    await Promise.all([one, two, three, four].map((e) => e.close()));
   });
+});
 
-  it("does not count a takeover from an engine that closed", async () => {
+describe("dead-lettering in a rollback", () => {
+  it("fails with the RecoveryLimitError, the compensation in flight failed with it", async () => {
     const store = memoryStore();
-    const slowThenStuck = workflow("settles", {})
-      .step("a", { outputs: ["x"], run: hang })
-      .step("b", { inputs: ["x"], run: hang });
-    const one = createEngine({ workflows: [slowThenStuck], store, owner: "one", maxRecoveries: 1 });
-    const run = one.start(slowThenStuck, {});
+    const rollingBack = workflow("rolling_back", { onError: "compensate_all" })
+      .step("first", { outputs: ["ok"], run: () => ({ ok: true }), compensate: (ctx) => hang(undefined, ctx) })
+      .step("second", {
+        inputs: ["ok"],
+        run: () => {
+          throw new NonRetryableError("no");
+        },
+      });
+    const at = (owner: string, t: number) =>
+      createEngine({
+        workflows: [rollingBack],
+        store,
+        owner,
+        leaseMs: 1_000,
+        maxRecoveries: 1,
+        clock: {
+          now: () => t,
+          setTimeout: (f, ms) => setTimeout(f, ms),
+          clearTimeout: (h) => clearTimeout(h as never),
+        },
+      });
+    const engines = [at("one", 0)];
+    const run = engines[0]!.start(rollingBack, {});
     run.result.catch(() => {});
-    await until(async () => (await store.events(run.id)).length >= 2);
-    // A deploy: the engine closes, another resumes it at once.
-    await one.close();
-    const two = createEngine({ workflows: [slowThenStuck], store, owner: "two", maxRecoveries: 1 });
-    const [resumed] = await two.recover();
-    expect(resumed?.id).toBe(run.id);
-    expect((await store.get(run.id))!.recoveries).toBe(0);
-    await two.close();
+    const compensations = async () => (await store.events(run.id)).filter((e) => e.type === "step.compensating").length;
+    await until(async () => (await compensations()) === 1);
+    engines.push(at("two", 10_000));
+    await engines[1]!.recover();
+    await until(async () => (await compensations()) === 2);
+    engines.push(at("three", 20_000));
+    const [dead] = await engines[2]!.recover();
+    const result = await dead!.result;
+    expect(result.status).toBe("failed");
+    expect(result.error).toBeInstanceOf(RecoveryLimitError);
+    expect(result.steps.first?.status).toBe("compensation_failed");
+    const { result: rebuilt } = await engines[2]!.runs.get(run.id);
+    expect(rebuilt?.error).toBeInstanceOf(RecoveryLimitError);
+    await Promise.all(engines.map((e) => e.close()));
+  });
+});
+
+describe("cutOffAttempts", () => {
+  const e = (type: string, step: string, path?: string[]): TimedRunEvent =>
+    ({ type, step, at: 0, path }) as TimedRunEvent;
+  it("counts a step's starts in a row with no retry or settlement between, the one in flight included", () => {
+    expect(cutOffAttempts([e("workflow.started", "")])).toBeUndefined();
+    expect(cutOffAttempts([e("step.started", "s"), e("step.succeeded", "s")])).toBeUndefined();
+    expect(cutOffAttempts([e("step.started", "s")])).toEqual({ step: "s", times: 1 });
+    expect(cutOffAttempts([e("step.started", "s"), e("step.started", "s"), e("step.started", "s")])).toEqual({
+      step: "s",
+      times: 3,
+    });
+    // A retry after a failure of its own starts again from 0.
+    expect(
+      cutOffAttempts([e("step.started", "s"), e("step.started", "s"), e("step.retrying", "s"), e("step.started", "s")]),
+    ).toEqual({
+      step: "s",
+      times: 1,
+    });
+    // Compensations are counted on their own, and sub-workflow steps by their path.
+    expect(
+      cutOffAttempts([
+        e("step.started", "t"),
+        e("step.failed", "t"),
+        e("step.compensating", "s"),
+        e("step.compensating", "s"),
+        e("step.started", "x", ["sub"]),
+        e("step.started", "x", ["sub"]),
+        e("step.started", "x", ["sub"]),
+      ]),
+    ).toEqual({ step: "sub/x", times: 3 });
   });
 });

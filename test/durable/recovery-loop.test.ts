@@ -22,37 +22,70 @@ afterAll(async () => {
   await client.end();
 });
 
-/** [name, open a shared store (one per engine, as separate processes would), has a release hint] */
-const kinds: [string, () => () => ExecutionStore, boolean][] = [
+/** Until a Postgres session has run LISTEN on the schema's channel (the hint is set up). */
+async function listening(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: postgres });
+  await client.connect();
+  try {
+    for (let i = 0; i < 500; i++) {
+      const { rows } = await client.query("SELECT 1 FROM pg_stat_activity WHERE query = $1", [
+        `LISTEN rubberduck_${schema}`,
+      ]);
+      if (rows.length > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error("the store never listened");
+  } finally {
+    await client.end();
+  }
+}
+
+interface Kind {
+  /** Open a shared store: one per engine, as separate processes would have. */
+  shared(): { open: () => ExecutionStore; hinted: () => Promise<void> };
+  /** Whether the store wakes recovery loops when a lease is released. */
+  hint: boolean;
+}
+
+const kinds: [string, Kind][] = [
   [
     "memory",
-    () => {
-      const store = memoryStore();
-      return () => store;
+    {
+      shared: () => {
+        const store = memoryStore();
+        return { open: () => store, hinted: async () => {} };
+      },
+      hint: true,
     },
-    true,
   ],
   [
     "sqlite",
-    () => {
-      const path = join(mkdtempSync(join(tmpdir(), "rubberduck-loop-")), "runs.db");
-      return () => sqliteStore(path);
+    {
+      shared: () => {
+        const path = join(mkdtempSync(join(tmpdir(), "rubberduck-loop-")), "runs.db");
+        return { open: () => sqliteStore(path), hinted: async () => {} };
+      },
+      hint: false,
     },
-    false,
   ],
   ...(postgres === undefined
     ? []
     : ([
         [
           "postgres",
-          () => {
-            const schema = `rd_loop_${process.pid}_${schemas.length}`;
-            schemas.push(schema);
-            return () => postgresStore({ connectionString: postgres, schema, max: 3 });
+          {
+            shared: () => {
+              const schema = `rd_loop_${process.pid}_${schemas.length}`;
+              schemas.push(schema);
+              return {
+                open: () => postgresStore({ connectionString: postgres, schema, max: 3 }),
+                hinted: () => listening(schema),
+              };
+            },
+            hint: true,
           },
-          true,
         ],
-      ] as [string, () => () => ExecutionStore, boolean][])),
+      ] as [string, Kind][])),
 ];
 
 const hang = (_input: unknown, ctx: { signal: AbortSignal }) =>
@@ -68,9 +101,9 @@ const ownerOf = async (store: ExecutionStore, id: string, owner: string, withinM
   return false;
 };
 
-describe.each(kinds)("recoverEvery on the %s store", (_name, shared, hint) => {
+describe.each(kinds)("recoverEvery on the %s store", (_name, { shared, hint }) => {
   it.runIf(hint)("takes over at once what another engine released on close (woken by the store)", async () => {
-    const open = shared();
+    const { open, hinted } = shared();
     const [a, b] = [open(), open()];
     const one = createEngine({ workflows: [flow], store: a, owner: "one" });
     const run = one.start(flow, {});
@@ -78,7 +111,7 @@ describe.each(kinds)("recoverEvery on the %s store", (_name, shared, hint) => {
     while ((await a.get(run.id)) === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
     // Its first look finds the lease held (for 30 s): without the hint it would look again in 30 s.
     const two = createEngine({ workflows: [flow], store: b, owner: "two", recoverEvery: 60_000 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await hinted();
     expect((await b.get(run.id))?.owner).toBe("one");
     await one.close();
     expect(await ownerOf(b, run.id, "two", 3_000)).toBe(true);
@@ -87,7 +120,7 @@ describe.each(kinds)("recoverEvery on the %s store", (_name, shared, hint) => {
   });
 
   it("takes over a dead engine's execution when its lease expires, not a period later", async () => {
-    const open = shared();
+    const { open } = shared();
     const [a, b] = [open(), open()];
     // Engine one "dies": its clock stands still, so its renewals keep the lease where it was.
     const t0 = Date.now();
@@ -107,7 +140,7 @@ describe.each(kinds)("recoverEvery on the %s store", (_name, shared, hint) => {
   });
 
   it("refuses a period that is not a positive number, and a loop without a store", () => {
-    expect(() => createEngine({ store: shared()(), recoverEvery: 0 })).toThrow(TypeError);
+    expect(() => createEngine({ store: shared().open(), recoverEvery: 0 })).toThrow(TypeError);
     expect(() => createEngine({ recoverEvery: 1_000 })).toThrow(/needs a `store`/);
   });
 });

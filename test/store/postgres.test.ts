@@ -34,7 +34,7 @@ if (url === undefined) {
       await client.connect();
       const { rows } = await client.query(`SELECT version FROM ${schema}.schema_version`);
       await client.end();
-      expect(rows).toEqual([{ version: 2 }]);
+      expect(rows).toEqual([{ version: 3 }]);
       await Promise.all(stores.map((store) => store.close()));
     });
 
@@ -54,7 +54,9 @@ if (url === undefined) {
       const created = await store.create(run, [started], { owner: "a", until: 10_000 });
       expect(await store.create(run, [started], { owner: "a", until: 10_000 })).toEqual(created);
       // Another owner's create of the same id is not a retry.
-      await expect(store.create(run, [started], { owner: "b", until: 10_000 })).rejects.toThrow(/exists already/);
+      await expect(store.create({ ...run }, [started], { owner: "b", until: 10_000 })).rejects.toThrow(
+        /exists already/,
+      );
       if (!created.created) throw new Error("not created");
       const events = [
         { seq: 2, type: "step.started", at: 2, data: { step: "s" } },
@@ -68,6 +70,45 @@ if (url === undefined) {
         store.append(created.lease, [{ ...events[1]!, type: "step.failed" }], { updatedAt: 3 }),
       ).rejects.toThrow(RangeError);
       await expect(store.append(created.lease, [events[0]!], { updatedAt: 3 })).rejects.toThrow(RangeError);
+      await store.close();
+    });
+
+    it("keeps a bad create from failing the others of its group", async () => {
+      const store = postgresStore({ connectionString: url, schema: fresh(), max: 2 });
+      const run = (executionId: string, idempotencyKey?: string) => ({
+        executionId,
+        workflow: "w",
+        version: "1",
+        definitionHash: "h",
+        startedAt: 1,
+        idempotencyKey,
+      });
+      const started = [{ seq: 1, type: "workflow.started", at: 1, data: {} }];
+      const lease = { owner: "o", until: Date.now() + 60_000 };
+      // One tick: one group, with two creates of one id, two of one key, and two that are fine.
+      const outcomes = await Promise.allSettled([
+        store.create(run("dup"), started, lease),
+        store.create(run("dup"), started, lease),
+        store.create(run("k1", "key"), started, lease),
+        store.create(run("k2", "key"), started, lease),
+        store.create(run("a"), started, lease),
+        store.create(run("b"), started, lease),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual([
+        "fulfilled",
+        "rejected",
+        "fulfilled",
+        "fulfilled",
+        "fulfilled",
+        "fulfilled",
+      ]);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(RangeError);
+      expect((outcomes[3] as PromiseFulfilledResult<unknown>).value).toMatchObject({
+        created: false,
+        run: { executionId: "k1" },
+      });
+      for (const id of ["dup", "k1", "a", "b"]) expect((await store.events(id)).map((e) => e.seq)).toEqual([1]);
+      expect(await store.get("k2")).toBeUndefined();
       await store.close();
     });
 
@@ -132,6 +173,46 @@ if (url === undefined) {
       await store.close();
       await pool.end();
     }, 60_000);
+
+    it("wakes listeners on a release (LISTEN/NOTIFY), and survives its listening connection being killed", async () => {
+      const schema = fresh();
+      const pool = new pg.Pool({ connectionString: url, max: 1 });
+      const store = postgresStore({ pool, schema });
+      const other = postgresStore({ connectionString: url, schema, max: 1 });
+      let woken = 0;
+      const stop = store.onReleased!(() => woken++);
+      const listener = async (not = 0) => {
+        for (let i = 0; i < 500; i++) {
+          const { rows } = await pool.query<{ pid: number }>(
+            "SELECT pid FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid() AND pid <> $2",
+            [`LISTEN rubberduck_${schema}`, not],
+          );
+          if (rows[0] !== undefined) return rows[0].pid;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        throw new Error("nobody listens");
+      };
+      const first = await listener();
+      // The pool of one stays usable: the listener has a connection of its own.
+      expect((await store.list()).runs).toEqual([]);
+      const created = await other.create(
+        { executionId: "e1", workflow: "w", version: "1", definitionHash: "h", startedAt: 1 },
+        [{ seq: 1, type: "workflow.started", at: 1, data: {} }],
+        { owner: "o", until: Date.now() + 60_000 },
+      );
+      if (!created.created) throw new Error("not created");
+      await other.release(created.lease);
+      for (let i = 0; i < 300 && woken === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(woken).toBe(1);
+      // Its connection killed: no crash, the listeners are woken (they may have missed one), and it listens again.
+      await pool.query("SELECT pg_terminate_backend($1)", [first]);
+      await listener(first);
+      expect(woken).toBe(2);
+      stop();
+      await store.close();
+      await other.close();
+      await pool.end();
+    });
 
     it("refuses a schema name that is not a plain identifier", () => {
       expect(() => postgresStore({ connectionString: url, schema: "x; DROP TABLE y" })).toThrow(TypeError);
