@@ -13,25 +13,24 @@ import type { JournalEvent } from "../store/execution-store.js";
 import { encodeEvent } from "./codec.js";
 
 /**
- * The step (or compensation) whose attempts were cut off by its engine's death the most
- * times in a row, and how many: each `step.started` (or `step.compensating`) of it that
- * the journal follows with another, with no retry or settlement between, was cut off;
- * so is the last one, in flight when the journal ends. A step that settles, or retries
- * after a failure of its own, starts again from 0. Sub-workflow steps are counted by
- * their path. Other executions' crashes do not count here unless this one had a step
- * running at the time.
+ * The step whose attempts were cut off by its engine's death the most times in a row,
+ * and how many: each `step.started` of it that the journal follows with another, with no
+ * retry or settlement between, was cut off; so is the last one, in flight when the
+ * journal ends. A step that settles, or retries after a failure of its own, starts again
+ * from 0; a sub-workflow step also does when a step of its sub run settles (its run
+ * makes progress). Sub-workflow steps' own steps are counted by their path.
+ * Compensations are not counted: a compensation's retries are not journaled, so a
+ * retry cannot be told from a crash.
  */
 export function cutOffAttempts(history: readonly TimedRunEvent[]): { step: string; times: number } | undefined {
   const running = new Map<string, number>();
   for (const event of history) {
     if (event.step === undefined) continue;
-    const key = `${event.path === undefined ? "" : `${event.path.join("/")}/`}${event.step}`;
+    const prefix = event.path === undefined ? "" : `${event.path.join("/")}/`;
+    const key = `${prefix}${event.step}`;
     switch (event.type) {
       case "step.started":
-        running.set(`run:${key}`, (running.get(`run:${key}`) ?? -1) + 1);
-        break;
-      case "step.compensating":
-        running.set(`compensate:${key}`, (running.get(`compensate:${key}`) ?? -1) + 1);
+        running.set(key, (running.get(key) ?? -1) + 1);
         break;
       case "step.retrying":
       case "step.succeeded":
@@ -39,12 +38,11 @@ export function cutOffAttempts(history: readonly TimedRunEvent[]): { step: strin
       case "step.degraded":
       case "step.cancelled":
       case "step.skipped":
-        running.delete(`run:${key}`);
-        break;
-      case "step.compensated":
-      case "step.kept":
-      case "step.compensation_failed":
-        running.delete(`compensate:${key}`);
+        running.delete(key);
+        // Progress of a sub run is progress of the steps that run it.
+        if (event.path !== undefined) {
+          for (let n = 1; n <= event.path.length; n++) running.delete(event.path.slice(0, n).join("/"));
+        }
         break;
       default:
         break;
@@ -52,9 +50,8 @@ export function cutOffAttempts(history: readonly TimedRunEvent[]): { step: strin
   }
   // What is still in `running` was in flight at the end: cut off once more.
   let worst: { step: string; times: number } | undefined;
-  for (const [key, before] of running) {
-    const times = before + 1;
-    if (worst === undefined || times > worst.times) worst = { step: key.slice(key.indexOf(":") + 1), times };
+  for (const [step, before] of running) {
+    if (worst === undefined || before + 1 > worst.times) worst = { step, times: before + 1 };
   }
   return worst;
 }

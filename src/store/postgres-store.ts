@@ -133,6 +133,20 @@ function isTransient(error: unknown): boolean {
   return /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection ended/i.test(message);
 }
 
+/** Times are stored as whole milliseconds (a clock of yours may give fractions). */
+function ms(time: number): number;
+function ms(time: number | undefined): number | undefined;
+function ms(time: number | undefined): number | undefined {
+  return time === undefined ? undefined : Math.round(time);
+}
+
+/** Postgres text cannot hold U+0000: say so before the write, instead of failing its whole group. */
+function noNul(value: string | undefined, what: string): void {
+  if (value?.includes("\u0000")) {
+    throw new TypeError(`postgresStore: ${what} cannot contain the NUL character (U+0000): ${JSON.stringify(value)}`);
+  }
+}
+
 /** Throw `error`, as a StoreUnavailableError when it says the server is out of reach. */
 function rethrow(error: unknown): never {
   if (error instanceof StoreUnavailableError || !isTransient(error)) throw error;
@@ -280,12 +294,12 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
               fenceable.map((op) => (op.events.length === 0 ? null : op.events[0]!.seq - 1)),
               fenceable.map((op) => op.events.length),
               fenceable.map((op) => op.patch.status ?? null),
-              fenceable.map((op) => finishedAtOf(op.patch) ?? null),
-              fenceable.map((op) => op.patch.updatedAt),
+              fenceable.map((op) => ms(finishedAtOf(op.patch)) ?? null),
+              fenceable.map((op) => ms(op.patch.updatedAt)),
               events.map((r) => r.id),
               events.map((r) => r.e.seq),
               events.map((r) => r.e.type),
-              events.map((r) => r.e.at),
+              events.map((r) => ms(r.e.at)),
               events.map((r) => JSON.stringify(r.e.data)),
               creates.map((op) => op.run.executionId),
               creates.map((op) => op.run.workflow),
@@ -295,9 +309,9 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
               creates.map((op) => op.run.parentId ?? null),
               creates.map((op) => JSON.stringify(op.run.metadata ?? {})),
               creates.map((op) => op.lease.owner),
-              creates.map((op) => op.lease.until),
+              creates.map((op) => ms(op.lease.until)),
               creates.map((op) => op.events.length),
-              creates.map((op) => op.run.startedAt),
+              creates.map((op) => ms(op.run.startedAt)),
               events.map((r) => r.by),
               creates.map((op) => creatorOf(op.run)),
             ],
@@ -367,8 +381,8 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
         patched.map((op) => op.lease.executionId),
         patched.map((op) => op.lease.epoch),
         patched.map((op) => op.patch.status ?? null),
-        patched.map((op) => finishedAtOf(op.patch) ?? null),
-        patched.map((op) => op.patch.updatedAt),
+        patched.map((op) => ms(finishedAtOf(op.patch)) ?? null),
+        patched.map((op) => ms(op.patch.updatedAt)),
       ],
     );
   };
@@ -470,9 +484,16 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
     try {
       await flush(group, batch);
     } catch (error) {
-      // The statement failed (the server went away…), or a read after it did: what was
-      // not yet answered is rejected (a write that did commit is recognised on retry).
-      for (const op of [...group, ...batch]) op.reject(error);
+      if (isTransient(error) || group.length + batch.length === 1) {
+        // The server went away (or a read after the statement did): what was not yet
+        // answered is rejected (a write that did commit is recognised on retry).
+        for (const op of [...group, ...batch]) op.reject(error);
+      } else {
+        // The statement refused one write (a value it cannot store): each again on its
+        // own, so that only that one fails.
+        for (const op of group) await flush([op], []).catch((e: unknown) => op.reject(e));
+        for (const op of batch) await flush([], [op]).catch((e: unknown) => op.reject(e));
+      }
     } finally {
       flushing--;
       schedule();
@@ -550,6 +571,12 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
     async create(run: NewRun, events, lease): Promise<CreateResult> {
       open();
       checkSeqs(run.executionId, 0, events);
+      noNul(run.executionId, "an execution id");
+      noNul(run.idempotencyKey, "an idempotency key");
+      noNul(run.parentId, "a parent id");
+      noNul(run.workflow, "a workflow name");
+      noNul(run.version, "a version");
+      noNul(lease.owner, "an owner");
       return new Promise<CreateResult>((resolve, reject) => {
         creating.push({ run, events, lease, resolve, reject });
         schedule();
@@ -569,7 +596,7 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
       const { rows } = await query<{ execution_id: string }>(
         `UPDATE ${s}.runs SET lease_until = $1 WHERE execution_id = $2 AND epoch = $3 AND status NOT IN ${FINAL}
          RETURNING execution_id`,
-        [until, lease.executionId, lease.epoch],
+        [ms(until), lease.executionId, lease.epoch],
       );
       if (rows.length === 0) {
         const current = await query<{ epoch: number; status: string }>(
@@ -620,7 +647,7 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
          UPDATE ${s}.runs r SET owner = $5, lease_until = $6, epoch = r.epoch + 1
          FROM c WHERE r.execution_id = c.execution_id
          RETURNING r.execution_id, r.epoch, r.started_at::float8 AS started_at`,
-        [now, [...(gone ?? [])], executionIds === undefined ? null : [...executionIds], limit, owner, until],
+        [ms(now), [...(gone ?? [])], executionIds === undefined ? null : [...executionIds], limit, owner, ms(until)],
       );
       return rows
         .sort((a, b) => a.started_at - b.started_at || (a.execution_id < b.execution_id ? -1 : 1))

@@ -11,13 +11,16 @@ import { describe, expect, it } from "vitest";
 import {
   createEngine,
   memoryStore,
-  NonRetryableError,
   RecoveryLimitError,
+  StepError,
   type WorkflowEvent,
   type WorkflowResult,
   workflow,
 } from "../../src/index.js";
-import { cutOffAttempts } from "../../src/journal/dead-letter.js";
+import { decodeEvent } from "../../src/journal/codec.js";
+import { cutOffAttempts, deadLetterEvents } from "../../src/journal/dead-letter.js";
+import { rebuildResult } from "../../src/journal/rebuild.js";
+import { plan } from "../../src/planner/plan.js";
 import type { TimedRunEvent } from "../../src/policy/run-event.js";
 import type { ExecutionStore } from "../../src/store/execution-store.js";
 
@@ -152,47 +155,32 @@ describe("dead-lettering", () => {
   });
 });
 
-describe("dead-lettering in a rollback", () => {
-  it("fails with the RecoveryLimitError, the compensation in flight failed with it", async () => {
-    const store = memoryStore();
-    const rollingBack = workflow("rolling_back", { onError: "compensate_all" })
-      .step("first", { outputs: ["ok"], run: () => ({ ok: true }), compensate: (ctx) => hang(undefined, ctx) })
-      .step("second", {
-        inputs: ["ok"],
-        run: () => {
-          throw new NonRetryableError("no");
-        },
-      });
-    const at = (owner: string, t: number) =>
-      createEngine({
-        workflows: [rollingBack],
-        store,
-        owner,
-        leaseMs: 1_000,
-        maxRecoveries: 1,
-        clock: {
-          now: () => t,
-          setTimeout: (f, ms) => setTimeout(f, ms),
-          clearTimeout: (h) => clearTimeout(h as never),
-        },
-      });
-    const engines = [at("one", 0)];
-    const run = engines[0]!.start(rollingBack, {});
-    run.result.catch(() => {});
-    const compensations = async () => (await store.events(run.id)).filter((e) => e.type === "step.compensating").length;
-    await until(async () => (await compensations()) === 1);
-    engines.push(at("two", 10_000));
-    await engines[1]!.recover();
-    await until(async () => (await compensations()) === 2);
-    engines.push(at("three", 20_000));
-    const [dead] = await engines[2]!.recover();
-    const result = await dead!.result;
+describe("dead-lettering a run already stopping", () => {
+  it("ends it with the RecoveryLimitError, not the failure that stopped it", () => {
+    const wf = workflow("stopping", { onError: "compensate_all" })
+      .step("a", { run: () => {}, compensate: () => {} })
+      .step("b", { run: () => {} });
+    const p = plan(wf);
+    // `a` failed while `b` ran: the run is stopping, waiting for `b`, when its engines keep dying.
+    const history: TimedRunEvent[] = [
+      { type: "workflow.started", at: 1 },
+      { type: "step.started", step: "a", attempt: 1, at: 2 },
+      { type: "step.started", step: "b", attempt: 1, at: 2 },
+      { type: "step.failed", step: "a", attempt: 1, at: 3, error: new StepError("a", "broken") },
+      { type: "step.started", step: "b", attempt: 2, at: 4 },
+    ];
+    const error = new RecoveryLimitError("e1", "b", 2, 1);
+    const rows = deadLetterEvents(p, "e1", history, error, 5);
+    expect(rows.map((r) => [r.seq, r.type])).toEqual([
+      [6, "step.cancelled"],
+      [7, "workflow.failed"],
+    ]);
+    const result = rebuildResult(p, "e1", [...history, ...rows.map(decodeEvent)]);
     expect(result.status).toBe("failed");
     expect(result.error).toBeInstanceOf(RecoveryLimitError);
-    expect(result.steps.first?.status).toBe("compensation_failed");
-    const { result: rebuilt } = await engines[2]!.runs.get(run.id);
-    expect(rebuilt?.error).toBeInstanceOf(RecoveryLimitError);
-    await Promise.all(engines.map((e) => e.close()));
+    expect(result.steps.b?.status).toBe("cancelled");
+    // Without the dead letter, the same journal's failure is a's.
+    expect(rebuildResult(p, "e1", history).error).toBeInstanceOf(StepError);
   });
 });
 
@@ -214,11 +202,12 @@ describe("cutOffAttempts", () => {
       step: "s",
       times: 1,
     });
-    // Compensations are counted on their own, and sub-workflow steps by their path.
+    // Compensations are not counted (their retries are not journaled); sub-workflow steps are, by their path.
     expect(
       cutOffAttempts([
         e("step.started", "t"),
         e("step.failed", "t"),
+        e("step.compensating", "s"),
         e("step.compensating", "s"),
         e("step.compensating", "s"),
         e("step.started", "x", ["sub"]),
@@ -226,5 +215,18 @@ describe("cutOffAttempts", () => {
         e("step.started", "x", ["sub"]),
       ]),
     ).toEqual({ step: "sub/x", times: 3 });
+    // A sub run that makes progress is progress of the step that runs it.
+    expect(
+      cutOffAttempts([
+        e("step.started", "sub"),
+        e("step.started", "x", ["sub"]),
+        e("step.succeeded", "x", ["sub"]),
+        e("step.started", "sub"),
+        e("step.started", "y", ["sub"]),
+        e("step.succeeded", "y", ["sub"]),
+        e("step.started", "sub"),
+        e("step.started", "z", ["sub"]),
+      ]),
+    ).toMatchObject({ times: 1 });
   });
 });

@@ -109,6 +109,11 @@ if (url === undefined) {
       });
       for (const id of ["dup", "k1", "a", "b"]) expect((await store.events(id)).map((e) => e.seq)).toEqual([1]);
       expect(await store.get("k2")).toBeUndefined();
+      // What Postgres cannot store is refused before the write (a NUL in text), or made storable (fractional times).
+      await expect(store.create(run("nul", "a\u0000b"), started, lease)).rejects.toThrow(/NUL/);
+      const fractional = await store.create({ ...run("frac"), startedAt: 1.5 }, started, { owner: "o", until: 9.7 });
+      expect(fractional.created).toBe(true);
+      expect(await store.get("frac")).toMatchObject({ startedAt: 2, leaseUntil: 10 });
       await store.close();
     });
 

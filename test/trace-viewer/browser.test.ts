@@ -53,7 +53,8 @@ describe(`trace page in Chromium${skipNote}`, () => {
     });
     page.on("pageerror", (error) => log.problems.push(`page error: ${error.message}`));
     page.on("request", (request) => log.requests.push(request.url()));
-  });
+    // Starting Chromium takes seconds, and longer on a loaded machine (the suite runs files in parallel).
+  }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
