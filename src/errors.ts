@@ -575,10 +575,9 @@ export class StoreUnavailableError extends WorkflowError {
 }
 
 /**
- * An execution was dead-lettered: one of its steps (or compensations) had its engine die
- * while it ran more times in a row than the engine's `maxRecoveries` allows, so the
- * execution is failed instead of recovered once more: what kills its engine would kill
- * the next one. Nothing more of it runs (no compensation either); its journal says how
+ * An execution was dead-lettered: one of its steps had its engine die while it ran more
+ * times in a row than the engine's `maxRecoveries` allows, so the execution is failed
+ * instead of recovered once more: what kills its engine would kill the next one. Nothing more of it runs (no compensation either); its journal says how
  * far it got.
  *
  * @example

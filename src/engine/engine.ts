@@ -95,10 +95,11 @@ export interface EngineOptions {
    */
   maxOutputBytes?: number;
   /**
-   * Dead-lettering: an execution one of whose steps (or compensations) had its engine die
-   * while it ran more than this many times in a row (what kills its engine would kill the
-   * next one) is failed with a RecoveryLimitError instead of recovered again. A step that
-   * settles, or retries after a failure of its own, starts again from 0. @default 10
+   * Dead-lettering: an execution one of whose steps had its engine die while it ran more
+   * than this many times in a row (what kills its engine would kill the next one) is
+   * failed with a RecoveryLimitError instead of recovered again. A step that settles, or
+   * retries after a failure of its own, starts again from 0. Compensations are not
+   * counted. @default 10
    */
   maxRecoveries?: number;
   /**
