@@ -31,9 +31,10 @@ export const WorkflowEventType = {
   WorkflowTimedOut: "workflow.timed_out",
   /**
    * This engine's copy of the execution stopped: its lease was lost (another engine took
-   * the execution over, or this engine closed). The last event of this copy, with the
-   * LeaseLostError; not journaled (this engine may no longer write), and not a final
-   * event: the execution goes on where its lease is.
+   * the execution over), or this engine closed. The last event of this copy, with the
+   * LeaseLostError, and not a final event: the execution goes on where its lease is. When
+   * its engine closed, it is journaled (where the execution stopped, and that it was not
+   * a crash); a lease already taken by another engine cannot write it.
    */
   WorkflowLeaseLost: "workflow.lease_lost",
 } as const;

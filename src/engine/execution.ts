@@ -212,7 +212,6 @@ export function createExecution(machine: WorkflowLogic, input: unknown, options:
           seq: ledger.seq + 1,
           timestamp: options.clock.now(),
           error,
-          reason: error.message,
         };
         subject.next(event);
         options.onEvent(event);

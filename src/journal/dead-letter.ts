@@ -18,13 +18,16 @@ import { encodeEvent } from "./codec.js";
  * retry or settlement between, was cut off; so is the last one, in flight when the
  * journal ends. A step that settles, or retries after a failure of its own, starts again
  * from 0; a sub-workflow step also does when a step of its sub run settles (its run
- * makes progress). Sub-workflow steps' own steps are counted by their path.
+ * makes progress). Sub-workflow steps' own steps are counted by their path. An engine
+ * that closed journaled `workflow.lease_lost`: the attempts it interrupted do not count.
  * Compensations are not counted: a compensation's retries are not journaled, so a
  * retry cannot be told from a crash.
  */
 export function cutOffAttempts(history: readonly TimedRunEvent[]): { step: string; times: number } | undefined {
   const running = new Map<string, number>();
   for (const event of history) {
+    // Its engine closed here (a deploy, not a crash): what it interrupted does not count.
+    if (event.type === "workflow.lease_lost" && event.path === undefined) running.clear();
     if (event.step === undefined) continue;
     const prefix = event.path === undefined ? "" : `${event.path.join("/")}/`;
     const key = `${prefix}${event.step}`;

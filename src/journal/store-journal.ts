@@ -100,8 +100,31 @@ export class StoreJournal implements RunJournal {
     this.#closing.abort();
     await this.drained().catch(() => {});
     const id = this.#lease?.executionId ?? this.#options.create?.run.executionId ?? "?";
-    if (this.#failed === undefined) this.#fail(new LeaseLostError(id, "its engine was closed"));
+    if (this.#failed !== undefined) return;
+    const error = new LeaseLostError(id, "its engine was closed");
+    // Journal where this copy stopped, and why (a clean stop, not a crash: the steps it
+    // interrupts do not count toward dead-lettering); its `workflow.lease_lost` has this seq.
+    if (this.#lease !== undefined && this.#lastSeq > 0) {
+      const at = this.#options.now();
+      const row = encodeEvent(
+        {
+          type: "workflow.lease_lost",
+          executionId: id,
+          workflow: "",
+          version: "",
+          seq: this.#lastSeq + 1,
+          timestamp: at,
+          error,
+        },
+        { type: "workflow.lease_lost" },
+      );
+      await this.#options.store.append(this.#lease, [row], { updatedAt: at }).catch(() => {});
+    }
+    this.#fail(error);
   }
+
+  /** The seq of the last event appended. */
+  #lastSeq = 0;
 
   /** The lease was lost (a renewal was refused): stop writing, and stop this copy. */
   lose(error: LeaseLostError): void {
@@ -111,6 +134,7 @@ export class StoreJournal implements RunJournal {
   append(event: WorkflowEvent, fields: RunEvent): void {
     if (this.#failed !== undefined) return;
     this.#buffer.push(encodeEvent(event, fields));
+    this.#lastSeq = event.seq;
     this.pending = true;
     if (!this.#scheduled && !this.#writing) {
       this.#scheduled = true;

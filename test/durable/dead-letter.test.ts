@@ -155,6 +155,35 @@ describe("dead-lettering", () => {
   });
 });
 
+describe("dead-lettering and deploys", () => {
+  it("does not count the steps an engine interrupted by closing (it journals where it stopped)", async () => {
+    const store = memoryStore();
+    const waits = workflow("waits").step("wait", { run: hang });
+    const engines = [];
+    let id: string | undefined;
+    for (let k = 0; k < 4; k++) {
+      const engine = createEngine({ workflows: [waits], store, owner: `deploy-${k}`, maxRecoveries: 1 });
+      engines.push(engine);
+      if (k === 0) {
+        const run = engine.start(waits, {});
+        run.result.catch(() => {});
+        id = run.id;
+      } else {
+        const [resumed] = await engine.recover();
+        expect(resumed?.id).toBe(id);
+        resumed!.result.catch(() => {});
+      }
+      const started = async () => (await store.events(id!)).filter((e) => e.type === "step.started").length === k + 1;
+      await until(started);
+      // A deploy: this engine closes, the next one takes over.
+      await engine.close();
+    }
+    const journal = await store.events(id!);
+    expect(journal.filter((e) => e.type === "workflow.lease_lost").length).toBe(4);
+    expect(await store.get(id!)).toMatchObject({ status: "running" });
+  });
+});
+
 describe("dead-lettering a run already stopping", () => {
   it("ends it with the RecoveryLimitError, not the failure that stopped it", () => {
     const wf = workflow("stopping", { onError: "compensate_all" })
@@ -215,6 +244,10 @@ describe("cutOffAttempts", () => {
         e("step.started", "x", ["sub"]),
       ]),
     ).toEqual({ step: "sub/x", times: 3 });
+    // An engine that closed journaled where it stopped: what it interrupted does not count.
+    expect(
+      cutOffAttempts([e("step.started", "s"), e("workflow.lease_lost", ""), e("step.started", "s")]),
+    ).toMatchObject({ times: 1 });
     // A sub run that makes progress is progress of the step that runs it.
     expect(
       cutOffAttempts([
