@@ -423,7 +423,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const error = new RecoveryLimitError(lease.executionId, cutOff.step, cutOff.times, maxRecoveries);
       const rows = deadLetterEvents(plan(wf), lease.executionId, history ?? [], error, at);
       await d.store.append(lease, rows, { status: "failed", finishedAt: at, updatedAt: at });
-      warnAdapter("Recovery", `of execution ${lease.executionId}`, error, "RubberDuckRecoveryWarning");
+      process.emitWarning(error.message, "RubberDuckRecoveryWarning");
       const run = { executionId: lease.executionId, workflow: wf.name, version: wf.version };
       for (const row of rows) events.next(toWorkflowEvent(row, run));
       return finishedHandle(wf, lease.executionId, await d.history(lease.executionId));
