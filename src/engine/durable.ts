@@ -18,6 +18,7 @@ import { decodeEvent, toWorkflowEvent } from "../journal/codec.js";
 import { rebuildResult } from "../journal/rebuild.js";
 import { StoreJournal } from "../journal/store-journal.js";
 import { plan } from "../planner/plan.js";
+import type { TimedRunEvent } from "../policy/run-event.js";
 import type { WorkflowResult } from "../result.js";
 import {
   type ExecutionStore,
@@ -263,22 +264,17 @@ export class Durable {
     return (await this.#options.store.events(record.executionId, fromSeq)).map((row) => toWorkflowEvent(row, record));
   }
 
-  /** A finished execution's result, rebuilt from its journal. */
-  async resultOf(record: RunRecord): Promise<WorkflowResult> {
-    return rebuildResult(plan(this.definitionOf(record)), record.executionId, await this.history(record.executionId));
+  /** A finished execution's result, rebuilt from its journal (`history`: already read). */
+  async resultOf(record: RunRecord, history?: readonly TimedRunEvent[]): Promise<WorkflowResult> {
+    const events = history ?? (await this.history(record.executionId));
+    return rebuildResult(plan(this.definitionOf(record)), record.executionId, events);
   }
 
   /**
    * Unfinished top-level executions that this engine could claim now (lease expired, or
-   * held by a gone process of this host) and whose definition it has, oldest first.
-   */
-  async claimable(): Promise<RunRecord[]> {
-    return (await this.survey()).claimable;
-  }
-
-  /**
-   * `claimable`, and when the next lease of another owner's unfinished execution
-   * expires (undefined: none is held), for a recovery loop to look again then.
+   * held by a gone process of this host) and whose definition it has, oldest first; and
+   * when the next lease of another owner's unfinished execution expires (undefined: none
+   * is held), for a recovery loop to look again then.
    */
   async survey(): Promise<{ claimable: RunRecord[]; nextExpiry: number | undefined }> {
     const { store, now, owner } = this.#options;

@@ -16,6 +16,7 @@ import { toWorkflowEvent } from "../journal/codec.js";
 import { cutOffAttempts, deadLetterEvents } from "../journal/dead-letter.js";
 import type { StoreJournal } from "../journal/store-journal.js";
 import { plan } from "../planner/plan.js";
+import type { TimedRunEvent } from "../policy/run-event.js";
 import type { WorkflowResult } from "../result.js";
 import { type ExecutionStore, FINAL_STATUSES, type Lease, type RunRecord } from "../store/execution-store.js";
 import type { Instrument, Telemetry } from "../telemetry/telemetry.js";
@@ -388,11 +389,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const d = needStore();
     const record = await d.record(executionId);
     const wf = d.definitionOf(record);
-    if (FINAL_STATUSES.has(record.status)) {
-      const execution = launch(wf, undefined, {}, executionId, () => undefined, await d.history(executionId));
-      execution.follow(d.resultOf(record));
-      return execution.run;
-    }
+    if (FINAL_STATUSES.has(record.status)) return finishedHandle(wf, record, await d.history(executionId));
     const lease = await d.claim(record);
     if (lease === undefined) {
       const until = record.leaseUntil === undefined ? "" : ` until ${new Date(record.leaseUntil).toISOString()}`;
@@ -414,7 +411,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       // Its end is journaled but its row was not updated (a crash between the two writes
       // of a run that ended in its first): finish the row; nothing runs.
       await d.store.append(lease, [], { status: ended, finishedAt: last!.at, updatedAt: last!.at });
-      return finishedHandle(wf, lease.executionId, history);
+      return finishedHandle(wf, await d.record(lease.executionId), history);
     }
     const cutOff = cutOffAttempts(history ?? []);
     if (cutOff !== undefined && cutOff.times > maxRecoveries) {
@@ -426,7 +423,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       process.emitWarning(error.message, "RubberDuckRecoveryWarning");
       const run = { executionId: lease.executionId, workflow: wf.name, version: wf.version };
       for (const row of rows) events.next(toWorkflowEvent(row, run));
-      return finishedHandle(wf, lease.executionId, await d.history(lease.executionId));
+      return finishedHandle(wf, await d.record(lease.executionId), await d.history(lease.executionId));
     }
     let journal: StoreJournal | undefined;
     try {
@@ -452,16 +449,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
   };
 
-  /** The handle of a finished execution: its rebuilt result; nothing runs. */
-  const finishedHandle = async (
+  /** The handle of a finished execution: its result, rebuilt from the journal already read; nothing runs. */
+  const finishedHandle = (
     wf: AnyWorkflow,
-    executionId: string,
-    history: Parameters<typeof launch>[5],
-  ): Promise<WorkflowRun> => {
-    const d = needStore();
-    const record = await d.record(executionId);
-    const execution = launch(wf, undefined, {}, executionId, () => undefined, history);
-    execution.follow(d.resultOf(record));
+    record: RunRecord,
+    history: readonly TimedRunEvent[] | undefined,
+  ): WorkflowRun => {
+    const execution = launch(wf, undefined, {}, record.executionId, () => undefined, history);
+    execution.follow(needStore().resultOf(record, history));
     return execution.run;
   };
 

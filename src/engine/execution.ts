@@ -202,7 +202,7 @@ export function createExecution(machine: WorkflowLogic, input: unknown, options:
     release: begin,
     abandon: (error) => {
       if (error instanceof LeaseLostError && actor.getSnapshot().status === "active") {
-        // Say so, on this copy's events (not journaled: it may no longer write).
+        // Say so, on this copy's events (journaled only when its engine closed: see StoreJournal.close).
         const ledger = ledgerOf(actor.getSnapshot());
         const event: WorkflowEvent = {
           type: "workflow.lease_lost",

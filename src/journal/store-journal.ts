@@ -8,6 +8,7 @@
  */
 
 import type { RunRequestOptions } from "../../machines/run-request.js";
+import { serializeError } from "../error-codec.js";
 import { JournalError, LeaseLostError, StoreUnavailableError } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
 import type { RunEvent } from "../policy/run-event.js";
@@ -106,18 +107,7 @@ export class StoreJournal implements RunJournal {
     // interrupts do not count toward dead-lettering); its `workflow.lease_lost` has this seq.
     if (this.#lease !== undefined && this.#lastSeq > 0) {
       const at = this.#options.now();
-      const row = encodeEvent(
-        {
-          type: "workflow.lease_lost",
-          executionId: id,
-          workflow: "",
-          version: "",
-          seq: this.#lastSeq + 1,
-          timestamp: at,
-          error,
-        },
-        { type: "workflow.lease_lost" },
-      );
+      const row = { seq: this.#lastSeq + 1, type: "workflow.lease_lost", at, data: { error: serializeError(error) } };
       await this.#options.store.append(this.#lease, [row], { updatedAt: at }).catch(() => {});
     }
     this.#fail(error);

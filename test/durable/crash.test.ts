@@ -22,36 +22,23 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import pg from "pg";
 import { beforeAll, expect, it } from "vitest";
 import { sqliteStore } from "../../src/index.js";
 import { decodeEvent } from "../../src/journal/codec.js";
 import { postgresStore } from "../../src/store/postgres-store.js";
 import { shape } from "./crash-shape.js";
+import { bundleChild, bundledChild } from "./support.js";
 
 const workflowIndex = (name: string) => Number(name.replace("crash_", ""));
 
 const KILLS = Number(process.env.KILLS ?? 100);
 const SEED = Number(process.env.SEED ?? Date.now() % 100_000);
 const SOURCE = join(import.meta.dirname, "crash-child.ts");
-/** The child, bundled once (a process starts in a quarter of the time tsx takes), beside node_modules. */
-const CHILD = join(import.meta.dirname, "../../node_modules/.cache/rubberduck-crash/child.mjs");
+/** The child, bundled once (see support.ts). */
+const CHILD = bundledChild("crash");
 
-beforeAll(async () => {
-  await build({
-    entryPoints: [SOURCE],
-    outfile: CHILD,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    external: ["better-sqlite3", "pg"],
-    banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-    },
-    logLevel: "warning",
-  });
-});
+beforeAll(() => bundleChild(SOURCE, "crash"));
 const POINTS = ["step-done", "group-commit", "compensation"] as const;
 
 interface Effect {

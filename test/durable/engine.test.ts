@@ -7,8 +7,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   createEngine,
@@ -26,16 +25,10 @@ import {
 } from "../../src/index.js";
 import { postgresStore } from "../../src/store/postgres-store.js";
 import { deferred } from "../helpers.js";
+import { postgresSchemas } from "./support.js";
 
 const postgres = process.env.RUBBERDUCK_TEST_POSTGRES;
-const schemas: string[] = [];
-afterAll(async () => {
-  if (postgres === undefined || schemas.length === 0) return;
-  const client = new pg.Client({ connectionString: postgres });
-  await client.connect();
-  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
-});
+const freshSchema = postgresSchemas("engine");
 const stores: [string, () => ExecutionStore][] = [
   ["memory", () => memoryStore()],
   ["sqlite", () => sqliteStore(join(mkdtempSync(join(tmpdir(), "rubberduck-durable-")), "runs.db"))],
@@ -46,9 +39,7 @@ const stores: [string, () => ExecutionStore][] = [
         [
           "postgres",
           () => {
-            const schema = `rd_engine_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-            schemas.push(schema);
-            return postgresStore({ connectionString: postgres, schema, max: 4 });
+            return postgresStore({ connectionString: postgres, schema: freshSchema(), max: 4 });
           },
         ],
       ] as [string, () => ExecutionStore][])),

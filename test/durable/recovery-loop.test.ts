@@ -8,19 +8,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createEngine, type ExecutionStore, memoryStore, sqliteStore, workflow } from "../../src/index.js";
 import { postgresStore } from "../../src/store/postgres-store.js";
+import { postgresSchemas } from "./support.js";
 
 const postgres = process.env.RUBBERDUCK_TEST_POSTGRES;
-const schemas: string[] = [];
-afterAll(async () => {
-  if (postgres === undefined || schemas.length === 0) return;
-  const client = new pg.Client({ connectionString: postgres });
-  await client.connect();
-  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
-});
+const freshSchema = postgresSchemas("loop");
 
 /** Until a Postgres session has run LISTEN on the schema's channel (the hint is set up). */
 async function listening(schema: string): Promise<void> {
@@ -75,8 +69,7 @@ const kinds: [string, Kind][] = [
           "postgres",
           {
             shared: () => {
-              const schema = `rd_loop_${process.pid}_${schemas.length}`;
-              schemas.push(schema);
+              const schema = freshSchema();
               return {
                 open: () => postgresStore({ connectionString: postgres, schema, max: 3 }),
                 hinted: () => listening(schema),

@@ -11,29 +11,15 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode, sqliteStore } from "../../src/index.js";
 import { decodeEvent } from "../../src/journal/codec.js";
 import type { ExecutionStore } from "../../src/store/execution-store.js";
 import { postgresStore } from "../../src/store/postgres-store.js";
+import { bundleChild, bundledChild, postgresSchemas } from "./support.js";
 
-const CHILD = join(import.meta.dirname, "../../node_modules/.cache/rubberduck-takeover/child.mjs");
-beforeAll(async () => {
-  await build({
-    entryPoints: [join(import.meta.dirname, "takeover-child.ts")],
-    outfile: CHILD,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    external: ["better-sqlite3", "pg"],
-    banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-    },
-    logLevel: "warning",
-  });
-});
+const CHILD = bundledChild("takeover");
+beforeAll(() => bundleChild(join(import.meta.dirname, "takeover-child.ts"), "takeover"));
 
 interface Effect {
   owner: string;
@@ -63,7 +49,7 @@ function child(db: string, log: string, env: Record<string, string>) {
 }
 
 const POSTGRES = process.env.RUBBERDUCK_TEST_POSTGRES;
-const schemas: string[] = [];
+const freshSchema = postgresSchemas("takeover");
 const kinds: ("sqlite" | "postgres")[] = POSTGRES === undefined ? ["sqlite"] : ["sqlite", "postgres"];
 if (POSTGRES === undefined) {
   console.log("Postgres takeover tests skipped: set RUBBERDUCK_TEST_POSTGRES=postgres://user@host:5432/db to run them");
@@ -73,8 +59,7 @@ function setup(kind: "sqlite" | "postgres") {
   const dir = mkdtempSync(join(tmpdir(), "rubberduck-takeover-"));
   const log = join(dir, "effects.jsonl");
   writeFileSync(log, "");
-  const schema = `rd_takeover_${process.pid}_${schemas.length}`;
-  schemas.push(schema);
+  const schema = freshSchema();
   const db = kind === "sqlite" ? join(dir, "runs.db") : POSTGRES!;
   const open = (): ExecutionStore =>
     kind === "sqlite" ? sqliteStore(db) : postgresStore({ connectionString: db, schema, max: 2 });
@@ -188,12 +173,4 @@ describe.each(kinds)("%s: takeover across hosts", (kind) => {
     expect(chains.map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
     await store.close();
   }, 60_000);
-});
-
-afterAll(async () => {
-  if (POSTGRES === undefined) return;
-  const client = new pg.Client({ connectionString: POSTGRES });
-  await client.connect();
-  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
 });
