@@ -216,6 +216,14 @@ describe("executions", () => {
     expect(engine.getStatus(ids[2]!)).toMatchObject({ status: "succeeded", steps: { a: "succeeded" } });
   });
 
+  it("get ids that never start with `-` (they are typed as command arguments)", () => {
+    const engine = createEngine({ workflows: [versioned("1.0.0", "a")] });
+    // One nanoid in 64 starts with `-`; 2,000 ids would hold ~31 of them.
+    const ids = Array.from({ length: 2000 }, () => engine.start("greeter", {}).id);
+    expect(ids.filter((id) => id.startsWith("-"))).toEqual([]);
+    expect(new Set(ids).size).toBe(2000);
+  });
+
   it("run a workflow with no steps", async () => {
     const result = await createEngine().execute(workflow("empty"), {});
     expect(result.status).toBe("succeeded");

@@ -264,7 +264,8 @@ async function run(file: string, options: RunOptions): Promise<number> {
   const run = engine.start(wf, input as Record<string, unknown>, { debug: options.traceFile !== undefined });
   if (options.store !== undefined) {
     process.stderr.write(
-      `Journaled in ${options.store} as ${run.id} (after a crash: rubberduck resume ${run.id} ${file} --store ${options.store})\n`,
+      // An id of the caller's that starts with `-` goes after `--`, where it cannot read as an option.
+      `Journaled in ${options.store} as ${run.id} (after a crash: rubberduck resume --store ${options.store} ${run.id.startsWith("-") ? "-- " : ""}${run.id} ${file})\n`,
     );
   }
   const result = await follow(run, p, options);

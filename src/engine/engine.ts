@@ -129,7 +129,7 @@ export interface ExecuteOptions {
   inspect?: InspectOption;
   /** With a workflow name: run exactly this version instead of the latest. */
   version?: string;
-  /** @default a nanoid */
+  /** @default a nanoid that does not start with `-` */
   executionId?: string;
   /** Put the ordered trace of every event and actor state transition in `result.trace`. */
   debug?: boolean;
@@ -324,7 +324,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (key !== undefined && (typeof key !== "string" || key.length === 0)) {
       throw new TypeError(`Expected \`idempotencyKey\` to be a non-empty string, got ${JSON.stringify(key)}`);
     }
-    const executionId = execOptions.executionId ?? (key === undefined ? nanoid() : keyedId(key));
+    const executionId = execOptions.executionId ?? (key === undefined ? newExecutionId() : keyedId(key));
     const running = live.get(executionId) ?? holding.get(executionId);
     if (key !== undefined && running !== undefined) return running;
     if (durable !== undefined) registry.register(wf); // it resumes on the registered definition
@@ -547,6 +547,16 @@ const TERMINAL: Readonly<Record<string, "succeeded" | "failed" | "cancelled" | "
   "workflow.cancelled": "cancelled",
   "workflow.timed_out": "timed_out",
 };
+
+/**
+ * A fresh execution id: a nanoid that does not start with `-`, so that it reads as an argument, not an
+ * option, wherever it is typed (`rubberduck resume ID …`, `rubberduck runs show ID`).
+ */
+function newExecutionId(): string {
+  let id = nanoid();
+  while (id.startsWith("-")) id = nanoid();
+  return id;
+}
 
 /** The execution id of an idempotency key: the same key, the same execution. */
 function keyedId(key: string): string {
