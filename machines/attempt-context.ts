@@ -6,6 +6,7 @@
 
 import type { CacheAccess } from "../src/cache/step-cache.js";
 import type { CompensationContext, ExecutionPhase, StepContext, StepResults } from "../src/dsl/step.js";
+import type { Executor } from "../src/executors/executor.js";
 import type { Instrument } from "../src/telemetry/telemetry.js";
 import type { AttemptSignal } from "./attempt-signal.js";
 import type { SubWorkflowRunner } from "./step-work.js";
@@ -36,6 +37,8 @@ export interface ExecutionScope {
   readonly subWorkflows: SubWorkflowRunner | undefined;
   /** Wraps step code in a telemetry context, when the execution has telemetry. */
   readonly instrument: Instrument | undefined;
+  /** Where steps that name an executor run. */
+  readonly executors: Readonly<Record<string, Executor>> | undefined;
 }
 
 /** The `ctx` a step receives; its `signal` is created on first read. */

@@ -125,6 +125,7 @@ export function createContext(plan: WorkflowPlan, raw: unknown, compile: Compile
     cache,
     subWorkflows: subWorkflowRunner(context, options, compile),
     instrument: options.instrument,
+    executors: options.executors,
   };
   (context as { scope: ExecutionScope }).scope = scope;
   return context;
@@ -244,6 +245,7 @@ function subWorkflowRunner(
       journal,
       serializable: options.serializable,
       maxOutputBytes: options.maxOutputBytes,
+      executors: options.executors,
       history: history !== undefined && !endsRun(history) ? history : undefined,
       // The sub-workflow's step code runs in the outer execution's context, under its path.
       instrument:

@@ -5,6 +5,7 @@
 
 import type { CacheStore } from "../src/cache/store.js";
 import type { WorkflowEvent } from "../src/events.js";
+import type { Executor } from "../src/executors/executor.js";
 import type { RunEvent, TimedRunEvent } from "../src/policy/run-event.js";
 import type { Instrument } from "../src/telemetry/telemetry.js";
 
@@ -32,6 +33,11 @@ export interface RunRequestOptions {
   cache?: CacheStore;
   /** Runs each piece of step code inside a context (telemetry). */
   instrument?: Instrument;
+  /**
+   * Where steps that name an executor (`executor: "threads"`) run, by name. A step whose
+   * executor is not here fails with an `ExecutorNotFoundError`.
+   */
+  executors?: Readonly<Record<string, Executor>>;
   /**
    * Data the caller attaches to the execution (who asked, a request id, a tenant…):
    * frozen, in `ctx.metadata`, on `workflow.started` and in the result.

@@ -14,11 +14,13 @@ import { keep } from "../src/dsl/keep.js";
 import type { CompensationContext, StepContext } from "../src/dsl/step.js";
 import {
   CompensationError,
+  ExecutorNotFoundError,
   StepOutputError,
   toWorkflowError,
   ValidationError,
   type WorkflowError,
 } from "../src/errors.js";
+import type { Executor } from "../src/executors/executor.js";
 import type { PlannedStep } from "../src/planner/types.js";
 import type { CompensationSummary } from "../src/result.js";
 import type { AttemptInfo, Instrument } from "../src/telemetry/telemetry.js";
@@ -69,6 +71,14 @@ export interface AttemptInput {
    * returned (synchronously, holding the thread), for the timeout's message.
    */
   readonly timing: { blockedMs: number } | undefined;
+  /** Where steps that name an executor run. */
+  readonly executors: Readonly<Record<string, Executor>> | undefined;
+  /** When the attempt times out (the execution's clock), if the step has a timeout. */
+  readonly deadline: number | undefined;
+  /** How long an aborted attempt may still settle (the workflow's `abortGrace`). */
+  readonly abortGrace: number;
+  /** The number of the attempt before this one, which started and never settled (its engine stopped). */
+  readonly interrupted: number | undefined;
 }
 
 export interface AttemptOutcome {
@@ -122,6 +132,8 @@ export async function runAttempt(attempt: AttemptInput): Promise<AttemptOutcome>
       const run = await attempt.subWorkflows!.run(step, input, signal, attempt.self);
       value = run.output;
       sub = run.handle;
+    } else if (definition.executor !== undefined) {
+      value = await runOn(definition.executor, attempt, input);
     } else {
       const call = () => definition.run!(input, ctx);
       const timing = attempt.timing;
@@ -173,6 +185,39 @@ export async function runCompensation({
   } catch (thrown) {
     throw toWorkflowError(thrown, step.name);
   }
+}
+
+/** Hand the attempt to the executor its step names. */
+function runOn(name: string, attempt: AttemptInput, input: Readonly<Record<string, unknown>>): Promise<unknown> {
+  const { step, ctx, executors } = attempt;
+  const executor = executors === undefined || !Object.hasOwn(executors, name) ? undefined : executors[name];
+  if (executor === undefined) throw new ExecutorNotFoundError(step.name, name, Object.keys(executors ?? {}));
+  const call = () =>
+    executor.run({
+      executionId: ctx.executionId,
+      workflow: ctx.workflow,
+      version: ctx.version,
+      step: step.name,
+      attempt: ctx.attempt,
+      idempotencyKey: ctx.idempotencyKey,
+      input,
+      outputs: step.definition.outputs,
+      signal: ctx.signal,
+      deadline: attempt.deadline,
+      abortGrace: attempt.abortGrace,
+      interruptedAttempt: attempt.interrupted,
+      definition: step.definition,
+      ctx,
+      dependencyResults: () => {
+        const results: Record<string, Readonly<Record<string, unknown>>> = {};
+        for (const dependency of step.dependencies) {
+          const output = ctx.results.get(dependency);
+          if (output !== undefined) results[dependency] = output;
+        }
+        return results;
+      },
+    });
+  return attempt.instrument === undefined ? call() : attempt.instrument(infoOf(ctx, "run"), call);
 }
 
 function infoOf(ctx: StepContext, kind: AttemptInfo["kind"]): AttemptInfo {

@@ -89,6 +89,11 @@ export interface StepActorInput {
    * started (a rebuilt run that was stopping: the sub run resumes, then rolls back).
    */
   readonly abortOnStart?: string;
+  /**
+   * Run mode: the attempt before the first one this actor runs started and never settled
+   * (its engine stopped): an executor whose jobs outlive an engine may adopt it.
+   */
+  readonly interrupted?: boolean;
 }
 
 interface StepSnapshotBase {
@@ -310,6 +315,11 @@ function runWork(runtime: Runtime, scope: Scope, attempt: number, controller: At
           self: scope.self,
           instrument: input.scope.instrument,
           timing: timeout === undefined ? undefined : runtime,
+          executors: input.scope.executors,
+          deadline: timeout === undefined ? undefined : input.scope.now() + timeout,
+          interrupted:
+            input.interrupted === true && runtime.attempt === (input.attempt ?? 1) ? runtime.attempt - 1 : undefined,
+          abortGrace: input.abortGrace,
         });
   const live = () => runtime.pending && runtime.attempt === attempt && scope.self.getSnapshot().status === "active";
   work.then(

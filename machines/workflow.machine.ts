@@ -81,6 +81,7 @@ function compile(plan: WorkflowPlan) {
     attempt = 1,
     delay?: number,
     abortOnStart?: string,
+    interrupted?: boolean,
   ) => {
     const { ledger } = context;
     const step = plan.steps[i]!;
@@ -96,6 +97,7 @@ function compile(plan: WorkflowPlan) {
             delay,
             errors: attempt > 1 ? ledger.retryErrorsOf(i) : undefined,
             abortOnStart,
+            interrupted,
           }
         : {
             mode,
@@ -160,7 +162,8 @@ function compile(plan: WorkflowPlan) {
         startStep(context, self, i, "run", attempt, Math.max(0, ledger.retryAt(i) - ledger.now()));
       } else {
         deliver(context, { type: "step.started", step, attempt, index: i });
-        startStep(context, self, i, "run", attempt);
+        // The attempt before it never settled: an executor whose work outlives an engine may adopt it.
+        startStep(context, self, i, "run", attempt, undefined, undefined, true);
       }
     }
   };

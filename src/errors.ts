@@ -37,6 +37,8 @@ export const ErrorCode = {
   NOT_SERIALIZABLE: "NOT_SERIALIZABLE",
   STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
   RECOVERY_LIMIT: "RECOVERY_LIMIT",
+  EXECUTOR_NOT_FOUND: "EXECUTOR_NOT_FOUND",
+  EXECUTOR_FAILED: "EXECUTOR_FAILED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -544,10 +546,15 @@ export class SerializationError extends WorkflowError {
   /** What it is: `a Date`. */
   readonly found: string;
 
-  constructor(step: string, path: string, found: string) {
+  /**
+   * @param crossing where the value was going, when not to the journal: `executor "threads"`.
+   */
+  constructor(step: string, path: string, found: string, crossing?: string) {
     super(
       ErrorCode.NOT_SERIALIZABLE,
-      `Step \`${step}\` returned a value that cannot be journaled: ${path} is ${found} (return plain JSON data: ` +
+      (crossing === undefined
+        ? `Step \`${step}\` returned a value that cannot be journaled: ${path} is ${found} (return plain JSON data: `
+        : `Step \`${step}\` has a value that cannot cross to ${crossing}: ${path} is ${found} (give and return plain JSON data: `) +
         "strings, finite numbers, booleans, null, arrays and plain objects)",
       false,
       { step },
@@ -606,6 +613,53 @@ export class RecoveryLimitError extends WorkflowError {
   }
 }
 
+/**
+ * A step names an executor (`executor: "threads"`) that the engine was not given in its
+ * `executors` option. Thrown by `start` before anything runs; an attempt resumed on an
+ * engine without it fails with it (not retryable: the engine will not grow one).
+ *
+ * @example
+ * createEngine({ workflows: [codeAnalysis], executors: { threads: threadExecutor({ modules: [moduleUrl] }) } });
+ */
+export class ExecutorNotFoundError extends WorkflowError {
+  override readonly name = "ExecutorNotFoundError";
+  /** The name the step gave. */
+  readonly executor: string;
+
+  constructor(step: string, executor: string, known: readonly string[]) {
+    super(
+      ErrorCode.EXECUTOR_NOT_FOUND,
+      `Step \`${step}\` runs on executor "${executor}", which this engine does not have ` +
+        `(${known.length === 0 ? "it has none: pass `executors` to createEngine" : `it has ${known.map((k) => `"${k}"`).join(", ")}`})`,
+      false,
+      { step },
+    );
+    this.executor = executor;
+  }
+}
+
+/**
+ * An executor lost an attempt without the step's code failing: its worker thread crashed
+ * or ran out of memory, its worker process died, its queue refused the job. Retryable:
+ * the next attempt runs on a healthy worker.
+ *
+ * @example
+ * retry: { maxAttempts: 3, retryOn: (e) => e.code === ErrorCode.EXECUTOR_FAILED || e.code === ErrorCode.STEP_TIMEOUT }
+ */
+export class ExecutorError extends WorkflowError {
+  override readonly name = "ExecutorError";
+  /** The executor's name. */
+  readonly executor: string;
+
+  constructor(step: string, executor: string, why: string, cause?: unknown) {
+    super(ErrorCode.EXECUTOR_FAILED, `Step \`${step}\` was lost by executor "${executor}": ${why}`, true, {
+      step,
+      cause,
+    });
+    this.executor = executor;
+  }
+}
+
 /** `value instanceof asked`, or `value` is the same error class of another copy of the library. */
 function isInstance(asked: object, value: unknown): boolean {
   if (Function.prototype[Symbol.hasInstance].call(asked, value)) return true;
@@ -646,6 +700,8 @@ export function classOfCode(code: unknown): ErrorClass | undefined {
     [ErrorCode.NOT_SERIALIZABLE, SerializationError],
     [ErrorCode.STORE_UNAVAILABLE, StoreUnavailableError],
     [ErrorCode.RECOVERY_LIMIT, RecoveryLimitError],
+    [ErrorCode.EXECUTOR_NOT_FOUND, ExecutorNotFoundError],
+    [ErrorCode.EXECUTOR_FAILED, ExecutorError],
   ]);
   return typeof code === "string" ? classes.get(code) : undefined;
 }

@@ -65,6 +65,8 @@ export {
   DefinitionMismatchError,
   ErrorCode,
   ExecutionNotFoundError,
+  ExecutorError,
+  ExecutorNotFoundError,
   isWorkflowError,
   JournalError,
   LeaseLostError,
@@ -90,6 +92,8 @@ export {
 } from "./errors.js";
 export type { WorkflowEvent } from "./events.js";
 export { WorkflowEventType } from "./events.js";
+export type { Executor, ExecutorRequest } from "./executors/executor.js";
+export { inProcessExecutor } from "./executors/executor.js";
 export { plan } from "./planner/plan.js";
 export type { PlannedStep, ResolvedInput, WorkflowPlan } from "./planner/types.js";
 export type { RetryPolicy } from "./policy/retry.js";

@@ -50,6 +50,7 @@ function inputOf({ mode, retries, grace, nested, resumed }: Config): StepActorIn
       // Never answers: the explorer sends the outcomes itself.
       subWorkflows: { run: () => new Promise(() => {}), rollback: () => new Promise(() => {}) },
       instrument: undefined,
+      executors: undefined,
     },
   };
 }

@@ -33,6 +33,7 @@ import {
 } from "../index.js";
 import { parseTrace, renderTraceHtml, type TraceFooter, type TraceHeader } from "../trace-viewer/index.js";
 import { CliError } from "./cli-error.js";
+import { DEFAULT_QUEUE, executorsFor } from "./executors.js";
 import { parseInput } from "./input.js";
 import { startInspector } from "./inspector.js";
 import { loadModule, pickWorkflow } from "./load.js";
@@ -53,6 +54,8 @@ interface RunOptions {
   inspectWait?: number;
   print?: string;
   store?: string;
+  redis?: string;
+  queue?: string;
 }
 
 const STATUSES: readonly RunStatus[] = [
@@ -95,6 +98,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       seconds,
     )
     .option("-s, --store <file>", "journal the run in this SQLite file, to resume it after a crash")
+    .option("--redis <url>", "run the steps that name an executor as BullMQ jobs, for `rubberduck worker` processes")
+    .option("--queue <name>", `with --redis: the queue (default "${DEFAULT_QUEUE}")`)
     .option("--debug", "show stack traces")
     .action(async (file: string, options: RunOptions) => {
       debug = options.debug === true;
@@ -109,6 +114,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     )
     .requiredOption("-s, --store <file>", "the SQLite file the executions are journaled in")
     .option("--json", "print each WorkflowResult as JSON on stdout")
+    .option("--redis <url>", "run the steps that name an executor as BullMQ jobs, for `rubberduck worker` processes")
+    .option("--queue <name>", `with --redis: the queue (default "${DEFAULT_QUEUE}")`)
     .option("--debug", "show stack traces")
     .action(async (args: string[], options: RunOptions) => {
       debug = options.debug === true;
@@ -164,6 +171,24 @@ export async function main(argv: readonly string[]): Promise<number> {
           options.json ? `${JSON.stringify(toJson(details as never), null, 2)}\n` : runDetails(details),
         );
       });
+    });
+  program
+    .command("worker")
+    .description("run the steps of a module's workflows from a BullMQ queue, for engines started with --redis")
+    .argument("<file>", "module exporting the workflows (the engine's)")
+    .requiredOption("--redis <url>", "the Redis server, e.g. redis://127.0.0.1:6379")
+    .option("--queue <name>", `the queue (default "${DEFAULT_QUEUE}")`)
+    .option("-c, --concurrency <n>", "jobs run at once", positiveInt, 1)
+    .option(
+      "--lock-duration <ms>",
+      "a dead worker's job runs elsewhere after about this long (default 30000)",
+      positiveInt,
+    )
+    .option("--stalled-interval <ms>", "how often to look for stalled jobs (default 30000)", positiveInt)
+    .option("--debug", "show stack traces")
+    .action(async (file: string, options: WorkerOptions) => {
+      debug = options.debug === true;
+      code = await worker(file, options);
     });
   program
     .command("graph")
@@ -260,6 +285,7 @@ async function run(file: string, options: RunOptions): Promise<number> {
     workflows: store === undefined ? [wf] : [...loaded.workflows.filter((w) => w.name !== wf.name), wf],
     store,
     ...(inspector === undefined ? {} : { inspect: inspector.inspect }),
+    executors: await executorsFor(loaded.workflows, file, options),
   });
   const run = engine.start(wf, input as Record<string, unknown>, { debug: options.traceFile !== undefined });
   if (options.store !== undefined) {
@@ -282,11 +308,55 @@ async function run(file: string, options: RunOptions): Promise<number> {
   return exitCode(result);
 }
 
+interface WorkerOptions {
+  redis: string;
+  queue?: string;
+  concurrency: number;
+  lockDuration?: number;
+  stalledInterval?: number;
+  debug?: boolean;
+}
+
+/** Take jobs until SIGINT or SIGTERM; then let the running ones finish and stop. */
+async function worker(file: string, options: WorkerOptions): Promise<number> {
+  await loadModule(file); // the module's problems, said the way `run` says them
+  let entry: typeof import("../executors/bullmq.js");
+  try {
+    entry = await import("../executors/bullmq.js");
+  } catch (error) {
+    throw new CliError(
+      `rubberduck worker needs the bullmq package: ${(error as Error).message}`,
+      "npm install bullmq@5",
+    );
+  }
+  const queue = options.queue ?? DEFAULT_QUEUE;
+  const running = await entry.createWorker({
+    connection: options.redis,
+    queue,
+    modules: [file],
+    concurrency: options.concurrency,
+    lockDuration: options.lockDuration,
+    stalledInterval: options.stalledInterval,
+  });
+  process.stderr.write(
+    `Worker ${process.pid}: ${running.steps.length} steps of ${file}, from queue ${queue} at ${options.redis}, ` +
+      `${options.concurrency} at a time. Ctrl-C stops it.\n`,
+  );
+  await untilInterrupted(new Promise<never>(() => {}));
+  process.stderr.write(`Worker ${process.pid}: stopping once its running jobs finish\n`);
+  await running.close();
+  return EXIT.succeeded;
+}
+
 /** Resume one execution (by id) or every interrupted one, with the same progress as `run`. */
 async function resume(id: string | undefined, file: string, options: RunOptions): Promise<number> {
   const loaded = await loadModule(file);
   const store = await openStore(options.store!);
-  const engine = createEngine({ workflows: loaded.workflows, store });
+  const engine = createEngine({
+    workflows: loaded.workflows,
+    store,
+    executors: await executorsFor(loaded.workflows, file, options),
+  });
   try {
     let runs: WorkflowRun[];
     if (id !== undefined) {

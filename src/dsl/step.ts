@@ -204,6 +204,8 @@ export interface StepDefinition {
   readonly cache: StepCacheSetting | undefined;
   /** A sub-workflow this step runs. */
   readonly workflow: AnyWorkflowLike | undefined;
+  /** The executor its code runs on (a name of the engine's `executors`); undefined: in-process. */
+  readonly executor: string | undefined;
   /** The options exactly as given, for diagnostics. */
   readonly raw: Readonly<Record<string, unknown>>;
 }

@@ -97,6 +97,14 @@ export interface RunStepOptions<In, O extends readonly string[], R, WI, Steps, I
   run: (input: Input, ctx: StepContext<WI, Steps>) => R | PromiseLike<R>;
   /** Undo the step's side effects when the workflow rolls back. */
   compensate?: (ctx: CompensationContext<Input, R, WI, Steps>, error: WorkflowError) => unknown;
+  /**
+   * Where the step's code runs: the name of one of the engine's `executors` (`"threads"`
+   * for a worker-thread pool, a BullMQ queue's name…). Its input and outputs then cross a
+   * thread or a machine and must be plain JSON data; its `ctx.results` holds the outputs of
+   * the steps it depends on. Its `compensate` runs in the engine's process.
+   * @default in the engine's process
+   */
+  executor?: string;
   module?: never;
   workflow?: never;
 }
@@ -110,6 +118,14 @@ export interface RunStepOptions<In, O extends readonly string[], R, WI, Steps, I
 export interface ModuleStepOptions<In, O extends readonly string[], R, WI, Steps, Input, SI, SO>
   extends StepCommonOptions<In, O, WI, Steps, Input, SI, SO, NoInfer<PickOutputs<R, O>>> {
   module: StepModule<Input, R, WI, Steps>;
+  /**
+   * Where the step's code runs: the name of one of the engine's `executors` (`"threads"`
+   * for a worker-thread pool, a BullMQ queue's name…). Its input and outputs then cross a
+   * thread or a machine and must be plain JSON data; its `ctx.results` holds the outputs of
+   * the steps it depends on. Its `compensate` runs in the engine's process.
+   * @default in the engine's process
+   */
+  executor?: string;
   run?: never;
   compensate?: never;
   workflow?: never;
@@ -126,6 +142,8 @@ export interface SubWorkflowStepOptions<In, O extends readonly string[], WI, Ste
   run?: never;
   module?: never;
   compensate?: never;
+  /** A sub-workflow runs on the engine; its own steps may name executors. */
+  executor?: never;
 }
 
 /**
@@ -378,6 +396,7 @@ function normalizeStep(name: string, raw: Record<string, unknown>): StepDefiniti
     outputSchema: isStandardSchema(raw.output) ? raw.output : undefined,
     cache: raw.cache as StepDefinition["cache"],
     workflow: raw.workflow instanceof Workflow ? raw.workflow : undefined,
+    executor: typeof raw.executor === "string" ? raw.executor : undefined,
     raw: Object.freeze(Object.assign({}, raw)),
   });
 }

@@ -9,9 +9,11 @@ import type { InspectionEvent, Observer } from "xstate";
 import { toMachine } from "../../machines/workflow.machine.js";
 import { memoryCache } from "../cache/memory.js";
 import type { CacheStore } from "../cache/store.js";
+import type { AnyWorkflowLike } from "../dsl/step.js";
 import type { AnyWorkflow, InputOf, ResultOf } from "../dsl/workflow.js";
-import { LeaseLostError, RecoveryLimitError } from "../errors.js";
+import { ExecutorNotFoundError, LeaseLostError, RecoveryLimitError } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
+import type { Executor } from "../executors/executor.js";
 import { toWorkflowEvent } from "../journal/codec.js";
 import { cutOffAttempts, deadLetterEvents } from "../journal/dead-letter.js";
 import type { StoreJournal } from "../journal/store-journal.js";
@@ -113,6 +115,15 @@ export interface EngineOptions {
    * createEngine({ workflows, store: postgresStore({ connectionString }), recoverEvery: 10_000 })
    */
   recoverEvery?: number;
+  /**
+   * Where steps that name an executor run, by that name: `threadExecutor(…)` from
+   * `@rubberduck/workflows/threads`, `bullmqExecutor(…)` from `@rubberduck/workflows/bullmq`,
+   * or an {@link Executor} of your own. Starting a workflow one of whose steps names an
+   * executor not given here throws an ExecutorNotFoundError. `close()` closes them.
+   * @example
+   * createEngine({ workflows: [codeAnalysis], executors: { threads: threadExecutor({ modules: [new URL("./code-analysis.ts", import.meta.url)] }) } })
+   */
+  executors?: Readonly<Record<string, Executor>>;
 }
 
 /**
@@ -220,6 +231,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         ? options.telemetry
         : [options.telemetry as Telemetry];
   const instrument = combineInstruments(telemetry);
+  const executors = options.executors;
   const events = new Subject<WorkflowEvent>();
   const live = new Map<string, WorkflowRun>();
   /** Idempotent starts checking the store, before they run or follow the execution they found. */
@@ -266,6 +278,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       signal: execOptions.signal,
       cache,
       instrument,
+      executors,
       debug: execOptions.debug === true,
       metadata: execOptions.metadata,
       onEvent: (event) => {
@@ -320,6 +333,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const start = (target: AnyWorkflow | string, input: unknown, execOptions: ExecuteOptions = {}): WorkflowRun => {
     const wf = typeof target === "string" ? registry.get(target, execOptions.version) : target;
     toMachine(wf); // an invalid definition throws here
+    checkExecutors(wf, executors);
     const key = execOptions.idempotencyKey;
     if (key !== undefined && (typeof key !== "string" || key.length === 0)) {
       throw new TypeError(`Expected \`idempotencyKey\` to be a non-empty string, got ${JSON.stringify(key)}`);
@@ -525,9 +539,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (durable === undefined) {
         for (const run of runs) run.cancel("the engine is closing");
         await Promise.allSettled(runs.map((run) => run.result));
-        return;
+      } else {
+        await durable.close();
       }
-      await durable.close();
+      // Once nothing runs on them any more.
+      await Promise.allSettled(Object.values(executors ?? {}).map((executor) => executor.close?.()));
     },
     runs: durable?.runs() ?? {
       list: async () => needStore().runs().list(),
@@ -547,6 +563,17 @@ const TERMINAL: Readonly<Record<string, "succeeded" | "failed" | "cancelled" | "
   "workflow.cancelled": "cancelled",
   "workflow.timed_out": "timed_out",
 };
+
+/** Every step of `wf` (and of its sub-workflows) that names an executor finds it, or this throws. */
+function checkExecutors(wf: AnyWorkflowLike, executors: Readonly<Record<string, Executor>> | undefined): void {
+  for (const step of wf.steps) {
+    const name = step.executor;
+    if (name !== undefined && (executors === undefined || !Object.hasOwn(executors, name))) {
+      throw new ExecutorNotFoundError(step.name, name, Object.keys(executors ?? {}));
+    }
+    if (step.workflow !== undefined) checkExecutors(step.workflow, executors);
+  }
+}
 
 /**
  * A fresh execution id: a nanoid that does not start with `-`, so that it reads as an argument, not an

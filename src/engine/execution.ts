@@ -10,6 +10,7 @@ import type { WorkflowActor, WorkflowActorSnapshot, WorkflowLogic } from "../../
 import type { CacheStore } from "../cache/store.js";
 import { LeaseLostError } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
+import type { Executor } from "../executors/executor.js";
 import type { StoreJournal } from "../journal/store-journal.js";
 import type { TimedRunEvent } from "../policy/run-event.js";
 import type { StepStatus, WorkflowResult, WorkflowStatus } from "../result.js";
@@ -76,6 +77,8 @@ export interface ExecutionOptions {
   readonly signal: AbortSignal | undefined;
   readonly cache: CacheStore | undefined;
   readonly instrument: Instrument | undefined;
+  /** Where steps that name an executor run. */
+  readonly executors: Readonly<Record<string, Executor>> | undefined;
   /** Record the debug trace into the result. */
   readonly debug: boolean;
   readonly metadata: Readonly<Record<string, unknown>> | undefined;
@@ -121,6 +124,7 @@ export function createExecution(machine: WorkflowLogic, input: unknown, options:
     listening: () => recorder !== undefined || subject.observed || options.listening(),
     cache: options.cache,
     instrument: options.instrument,
+    executors: options.executors,
     metadata: options.metadata,
     journal: options.journal,
     history: options.history,

@@ -84,6 +84,18 @@ export function checkStepOptions(step: StepDefinition, issues: DefinitionIssue[]
       false,
     );
   }
+  if (raw.executor !== undefined) {
+    if (typeof raw.executor !== "string" || raw.executor.trim() === "") {
+      push(
+        issues,
+        step,
+        "INVALID_OPTION",
+        expected("executor", "the name of one of the engine's executors", raw.executor),
+      );
+    } else if (hasWorkflow) {
+      push(issues, step, "INVALID_OPTION", "a sub-workflow step runs on the engine: give `executor` to its own steps");
+    }
+  }
   if (raw.compensate !== undefined && typeof raw.compensate !== "function") {
     push(issues, step, "INVALID_OPTION", expected("compensate", "a function", raw.compensate));
   }

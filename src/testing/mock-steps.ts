@@ -71,8 +71,9 @@ export function mockSteps<W extends AnyWorkflow>(wf: W, mocks: StepMocks<W>): W 
 }
 
 function mocked(step: StepDefinition, mock: StepMock): Record<string, unknown> {
-  // The step keeps its own compensation (a module's too), and is no longer a sub-workflow.
-  const { module: _module, workflow: _workflow, run: _run, ...rest } = step.raw;
+  // The step keeps its own compensation (a module's too), and is no longer a sub-workflow;
+  // it runs in the engine's process (a worker would run the real code).
+  const { module: _module, workflow: _workflow, run: _run, executor: _executor, ...rest } = step.raw;
   // Never cached: a mocked outcome must not be served to the real step, nor the other way round.
   return { ...rest, compensate: step.compensate, run: runOf(mock), cache: false };
 }
