@@ -13,7 +13,7 @@
 
 import { type ConnectionOptions, Job, type KeepJobs, Queue, QueueEvents, Worker } from "bullmq";
 import { deserializeError, type SerializedError, serializeError } from "../error-codec.js";
-import { ErrorCode, ExecutorError, isWorkflowError } from "../errors.js";
+import { describe, ErrorCode, ExecutorError, isWorkflowError } from "../errors.js";
 import { warnAdapter } from "../util/warn-adapter.js";
 import {
   type Executor,
@@ -155,7 +155,11 @@ export function bullmqExecutor(options: BullmqExecutorOptions): Executor & {
   const quiet = warnOnce("The bullmq executor's");
   queue.on("error", quiet("queue"));
   events.on("error", quiet("queue events"));
-  const ready = Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  // Both connections settled (closing one still connecting leaves a rejection inside BullMQ unhandled).
+  const connected = Promise.allSettled([queue.waitUntilReady(), events.waitUntilReady()]);
+  const ready = connected.then((outcomes) => {
+    for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
+  });
   ready.catch(() => {});
 
   const settle = (jobId: string, outcome: { result: StepTaskResult } | { error: unknown }) => {
@@ -212,7 +216,9 @@ export function bullmqExecutor(options: BullmqExecutorOptions): Executor & {
     const task = taskOf(request, name);
     const { signal } = request;
     if (signal.aborted) throw signal.reason;
-    await ready;
+    await ready.catch((error: unknown) => {
+      throw new ExecutorError(request.step, name, `Redis could not be reached: ${describe(error)}`, error);
+    });
     let jobId = jobIdOf(request.executionId, request.step, request.attempt);
     let outcome: Promise<StepTaskResult> | undefined;
     // Resumed after a crash: the attempt left running may have finished, or still run.
@@ -279,6 +285,7 @@ export function bullmqExecutor(options: BullmqExecutorOptions): Executor & {
           error: new ExecutorError(waiting.step, name, "the executor closed while it waited for the job"),
         });
       }
+      await connected;
       await Promise.allSettled([events.close(), queue.close()]);
     },
   };
