@@ -18,11 +18,35 @@ export interface Finding {
   message: string;
 }
 
-export async function parseFile(path: string, signal: AbortSignal): Promise<ParsedFile> {
-  const text = await readFile(path, { encoding: "utf8", signal });
+/** A file's text: what crosses to a worker thread (a syntax tree cannot: it is a graph of class instances). */
+export interface SourceText {
+  path: string;
+  text: string;
+}
+
+export async function readSource(path: string, signal: AbortSignal): Promise<SourceText> {
+  return { path, text: await readFile(path, { encoding: "utf8", signal }) };
+}
+
+export function parseFile({ path, text }: SourceText): ParsedFile {
   const kind = path.endsWith(".tsx") ? ts.ScriptKind.TSX : path.endsWith(".js") ? ts.ScriptKind.JS : ts.ScriptKind.TS;
   const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, kind);
   return { path, lines: text.split("\n"), source };
+}
+
+/** The trees parsed in this thread, by path: analyses that run here one after the other parse once. */
+const parsedHere = new Map<string, { text: string; parsed: ParsedFile }>();
+
+/** Parse each source, or reuse this thread's tree of the same text. */
+export function parseSources(sources: readonly SourceText[]): ParsedFile[] {
+  if (parsedHere.size > 10_000) parsedHere.clear();
+  return sources.map((source) => {
+    const hit = parsedHere.get(source.path);
+    if (hit?.text === source.text) return hit.parsed;
+    const parsed = parseFile(source);
+    parsedHere.set(source.path, { text: source.text, parsed });
+    return parsed;
+  });
 }
 
 function lineOf(file: ParsedFile, node: ts.Node): number {

@@ -6,7 +6,14 @@
 import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { workflow } from "../../src/index.js";
-import { type Finding, parseFile, securityFindings, semanticFindings, styleFindings } from "./analyzers.js";
+import {
+  type Finding,
+  parseSources,
+  readSource,
+  securityFindings,
+  semanticFindings,
+  styleFindings,
+} from "./analyzers.js";
 import { type LlmInsights, providerFromEnv } from "./llm.js";
 
 const SOURCE = /\.(ts|tsx|js|mjs)$/;
@@ -30,28 +37,36 @@ export const codeAnalysis = workflow<{ root: string }>("code_analysis", {
       return { file_paths };
     },
   })
-  .step("parse_files", {
+  .step("read_files", {
     inputs: ["file_paths"],
-    outputs: ["ast_trees"],
+    outputs: ["sources"],
     timeout: 30_000,
     run: async ({ file_paths }, ctx) => ({
-      ast_trees: await Promise.all(file_paths.map((path) => parseFile(path, ctx.signal))),
+      sources: await Promise.all(file_paths.map((path) => readSource(path, ctx.signal))),
     }),
   })
+  // The analyses are CPU-bound: they parse and walk syntax trees on worker threads, in
+  // parallel on as many cores as there are (each thread parses once, for every analysis it runs).
   .step("semantic_analysis", {
-    inputs: ["ast_trees"],
+    executor: "threads",
+    inputs: ["sources"],
     outputs: ["semantic_issues"],
-    run: ({ ast_trees }) => ({ semantic_issues: semanticFindings(ast_trees) }),
+    timeout: 60_000,
+    run: ({ sources }) => ({ semantic_issues: semanticFindings(parseSources(sources)) }),
   })
   .step("security_scan", {
-    inputs: ["ast_trees"],
+    executor: "threads",
+    inputs: ["sources"],
     outputs: ["security_issues"],
-    run: ({ ast_trees }) => ({ security_issues: securityFindings(ast_trees) }),
+    timeout: 60_000,
+    run: ({ sources }) => ({ security_issues: securityFindings(parseSources(sources)) }),
   })
   .step("style_analysis", {
-    inputs: ["ast_trees"],
+    executor: "threads",
+    inputs: ["sources"],
     outputs: ["style_issues"],
-    run: ({ ast_trees }) => ({ style_issues: styleFindings(ast_trees) }),
+    timeout: 60_000,
+    run: ({ sources }) => ({ style_issues: styleFindings(parseSources(sources)) }),
   })
   .step("llm_review", {
     inputs: ["semantic_issues", "security_issues"],

@@ -56,6 +56,7 @@ interface RunOptions {
   store?: string;
   redis?: string;
   queue?: string;
+  inProcess?: boolean;
 }
 
 const STATUSES: readonly RunStatus[] = [
@@ -100,6 +101,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("-s, --store <file>", "journal the run in this SQLite file, to resume it after a crash")
     .option("--redis <url>", "run the steps that name an executor as BullMQ jobs, for `rubberduck worker` processes")
     .option("--queue <name>", `with --redis: the queue (default "${DEFAULT_QUEUE}")`)
+    .option("--in-process", "run every step in this process, whatever executor it names")
     .option("--debug", "show stack traces")
     .action(async (file: string, options: RunOptions) => {
       debug = options.debug === true;
@@ -342,7 +344,10 @@ async function worker(file: string, options: WorkerOptions): Promise<number> {
     `Worker ${process.pid}: ${running.steps.length} steps of ${file}, from queue ${queue} at ${options.redis}, ` +
       `${options.concurrency} at a time. Ctrl-C stops it.\n`,
   );
-  await untilInterrupted(new Promise<never>(() => {}));
+  // SIGTERM (a deploy, `kill`) as Ctrl-C: stop taking jobs, finish the running ones.
+  await untilInterrupted(
+    new Promise<never>((_resolve, reject) => process.once("SIGTERM", () => reject("SIGTERM"))),
+  ).catch(() => "interrupted");
   process.stderr.write(`Worker ${process.pid}: stopping once its running jobs finish\n`);
   await running.close();
   return EXIT.succeeded;

@@ -32,6 +32,9 @@ export function moduleUrls(modules: readonly ModuleRef[]): string[] {
   });
 }
 
+/** The key of the message a worker thread sends its pool once it has imported the modules. */
+export const READY = "rubberduck:ready";
+
 const TYPESCRIPT = /\.[cm]?tsx?$/;
 const TSX = Symbol.for("@rubberduck/workflows/tsx-registered");
 

@@ -3,10 +3,10 @@
  * task at a time, with its `ctx.signal` aborted by a message from the engine's thread.
  */
 
-import { type MessagePort, workerData } from "node:worker_threads";
-import { deserializeError, type SerializedError } from "../error-codec.js";
+import { type MessagePort, parentPort, workerData } from "node:worker_threads";
+import { deserializeError, type SerializedError, serializeError } from "../error-codec.js";
 import { failed, type StepTask, type StepTaskResult } from "./executor.js";
-import { StepHost } from "./step-host.js";
+import { READY, StepHost } from "./step-host.js";
 
 /** What the pool sends a worker: the task, and the port its abort arrives on. */
 export interface ThreadTask {
@@ -17,7 +17,11 @@ export interface ThreadTask {
 const { modules, name } = workerData as { modules: string[]; name: string };
 // Imported when the worker starts: a module that fails to load fails every task with why.
 const host = StepHost.load(modules, name);
-host.catch(() => {});
+// Tell the pool (its `ready()`) once the modules are in, or why they are not.
+host.then(
+  () => parentPort?.postMessage({ [READY]: true }),
+  (error: unknown) => parentPort?.postMessage({ [READY]: false, error: serializeError(error) }),
+);
 
 export default async function runTask({ task, port }: ThreadTask): Promise<StepTaskResult> {
   const controller = new AbortController();

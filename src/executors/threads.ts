@@ -15,10 +15,10 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { MessageChannel, type ResourceLimits } from "node:worker_threads";
 import { Piscina } from "piscina";
-import { serializeError } from "../error-codec.js";
+import { deserializeError, type SerializedError, serializeError } from "../error-codec.js";
 import { ErrorCode, ExecutorError, isWorkflowError } from "../errors.js";
 import { type Executor, type ExecutorRequest, failureOf, type StepTaskResult, taskOf } from "./executor.js";
-import { type ModuleRef, moduleUrls } from "./step-host.js";
+import { type ModuleRef, moduleUrls, READY } from "./step-host.js";
 import type { ThreadTask } from "./thread-worker.js";
 
 /**
@@ -65,6 +65,12 @@ export function threadExecutor(options: ThreadExecutorOptions): Executor & {
   close(): Promise<void>;
   /** The pool's size. */
   readonly threads: number;
+  /**
+   * Resolves once every worker has imported the modules (each thread loads them, and what
+   * they import, once: a module that imports a large library pays for it per thread);
+   * rejects with why a module could not be loaded. Attempts wait for it anyway.
+   */
+  ready(): Promise<void>;
 } {
   const modules = moduleUrls(options.modules);
   const name = options.name ?? "threads";
@@ -84,6 +90,14 @@ export function threadExecutor(options: ThreadExecutorOptions): Executor & {
     workerData: { modules, name },
   });
   let closed = false;
+  let loaded = 0;
+  const ready = new Promise<void>((resolve, reject) => {
+    pool.on("message", (message: Record<string, unknown> | null) => {
+      if (message?.[READY] === true && ++loaded === threads) resolve();
+      if (message?.[READY] === false) reject(deserializeError(message.error as SerializedError));
+    });
+  });
+  ready.catch(() => {});
 
   const run = async (request: ExecutorRequest): Promise<unknown> => {
     if (closed) throw new ExecutorError(request.step, name, "the executor is closed");
@@ -125,6 +139,11 @@ export function threadExecutor(options: ThreadExecutorOptions): Executor & {
   return {
     run,
     threads,
+    ready: () => {
+      // Idle workers do not keep the process alive: whoever waits here does, until it settles.
+      const alive = setInterval(() => {}, 60_000);
+      return ready.finally(() => clearInterval(alive));
+    },
     close: async () => {
       if (closed) return;
       closed = true;
