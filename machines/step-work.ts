@@ -192,6 +192,9 @@ function runOn(name: string, attempt: AttemptInput, input: Readonly<Record<strin
   const { step, ctx, executors } = attempt;
   const executor = executors === undefined || !Object.hasOwn(executors, name) ? undefined : executors[name];
   if (executor === undefined) throw new ExecutorNotFoundError(step.name, name, Object.keys(executors ?? {}));
+  // The step's actor stopping releases the attempt (before aborting it): the engine is going away.
+  const detached = new AbortController();
+  attempt.signal.onDispose(() => detached.abort());
   const call = () =>
     executor.run({
       executionId: ctx.executionId,
@@ -203,6 +206,7 @@ function runOn(name: string, attempt: AttemptInput, input: Readonly<Record<strin
       input,
       outputs: step.definition.outputs,
       signal: ctx.signal,
+      detached: detached.signal,
       deadline: attempt.deadline,
       abortGrace: attempt.abortGrace,
       interruptedAttempt: attempt.interrupted,

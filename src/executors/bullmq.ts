@@ -11,6 +11,7 @@
  * await createWorker({ connection: "redis://127.0.0.1:6379", queue: "steps", modules: ["./examples/code-analysis.ts"] });
  */
 
+import { randomUUID } from "node:crypto";
 import { type ConnectionOptions, Job, type KeepJobs, Queue, QueueEvents, Worker } from "bullmq";
 import { deserializeError, type SerializedError, serializeError } from "../error-codec.js";
 import { describe, ErrorCode, ExecutorError, isWorkflowError } from "../errors.js";
@@ -73,7 +74,8 @@ const abortChannel = (prefix: string, queue: string) => `${prefix}:${queue}:rubb
  * const job = await Job.fromId(queue, jobIdOf(run.id, "parse_files", 1)); // the job of its first attempt
  */
 export function jobIdOf(executionId: string, step: string, attempt: number): string {
-  return `${encodeURIComponent(executionId)}.${encodeURIComponent(step)}.${attempt}`;
+  const part = (text: string) => encodeURIComponent(text).replaceAll(".", "%2E");
+  return `${part(executionId)}.${part(step)}.${attempt}`;
 }
 
 /**
@@ -108,12 +110,24 @@ interface Publisher {
   publish(channel: string, message: string): Promise<unknown>;
 }
 
+interface RedisKeys {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ex: "EX", seconds: number): Promise<unknown>;
+}
+
+/** An outcome of a step stopped because its engine was going away: not one to adopt. */
+function stoppedByEngine(result: StepTaskResult): boolean {
+  return !result.ok && result.error.code === ErrorCode.STEP_ABORTED;
+}
+
 interface Pending {
   resolve(result: StepTaskResult): void;
   reject(error: unknown): void;
   /** When it was registered (ms, performance clock): a job not heard of for long is looked up. */
   readonly since: number;
   readonly step: string;
+  /** BullMQ kept an earlier job under this id: add this attempt's under another. */
+  onDuplicate?: (() => void) | undefined;
 }
 
 /** How long a job may go without its event before the executor looks it up itself. */
@@ -172,6 +186,10 @@ export function bullmqExecutor(options: BullmqExecutorOptions): Executor & {
   events.on("completed", ({ jobId, returnvalue }) => {
     settle(jobId, { result: returnvalue as unknown as StepTaskResult });
   });
+  (events as unknown as { on(event: "duplicated", listener: (args: { jobId: string }) => void): void }).on(
+    "duplicated",
+    ({ jobId }) => pending.get(jobId)?.onDuplicate?.(),
+  );
   events.on("failed", ({ jobId, failedReason }) => {
     const step = pending.get(jobId)?.step ?? "?";
     settle(jobId, { error: new ExecutorError(step, name, `its job ${jobId} failed: ${failedReason}`) });
@@ -190,7 +208,16 @@ export function bullmqExecutor(options: BullmqExecutorOptions): Executor & {
       }
     }
   };
-  const sweeper = setInterval(() => void sweep().catch(() => {}), SWEEP_MS);
+  let sweeping = false;
+  const sweeper = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    void sweep()
+      .catch(() => {})
+      .finally(() => {
+        sweeping = false;
+      });
+  }, SWEEP_MS);
   sweeper.unref();
 
   /** Where job `jobId` is: running (or waiting), finished (its outcome), or missing. */
@@ -206,56 +233,119 @@ export function bullmqExecutor(options: BullmqExecutorOptions): Executor & {
     return state === "unknown" ? "missing" : "running";
   };
 
-  const await_ = (jobId: string, step: string) =>
-    new Promise<StepTaskResult>((resolve, reject) => {
+  const await_ = (jobId: string, step: string) => {
+    const promise = new Promise<StepTaskResult>((resolve, reject) => {
       pending.set(jobId, { resolve, reject, since: performance.now(), step });
     });
+    // Whoever awaits it may have left already (an error before its await): never unhandled.
+    promise.catch(() => {});
+    return promise;
+  };
+
+  /** Redis is a dependency of the attempt: what it throws loses the attempt, retryably. */
+  const redisCall = <T>(step: string, what: string, call: () => Promise<T>): Promise<T> =>
+    call().catch((error: unknown) => {
+      throw new ExecutorError(step, name, `${what}: ${describe(error)}`, error);
+    });
+
+  /** The job an attempt resumed after a crash may adopt: its own or, if it adopted one, that one. */
+  const aliasKey = (jobId: string) => `${prefix}:${queueName}:rubberduck:adopted:${jobId}`;
 
   const run = async (request: ExecutorRequest): Promise<unknown> => {
     if (closed) throw new ExecutorError(request.step, name, "the executor is closed");
     const task = taskOf(request, name);
     const { signal } = request;
-    if (signal.aborted) throw signal.reason;
-    await ready.catch((error: unknown) => {
-      throw new ExecutorError(request.step, name, `Redis could not be reached: ${describe(error)}`, error);
-    });
-    let jobId = jobIdOf(request.executionId, request.step, request.attempt);
-    let outcome: Promise<StepTaskResult> | undefined;
-    // Resumed after a crash: the attempt left running may have finished, or still run.
-    if (request.interruptedAttempt !== undefined) {
-      const left = jobIdOf(request.executionId, request.step, request.interruptedAttempt);
-      const found = await lookUp(left);
-      if (found !== undefined && typeof found === "object") {
-        if ("result" in found) return outcomeOf(found.result);
-        // It failed as a job (stalled too often): this attempt runs anew.
-      } else if (found === "running") {
-        jobId = left;
-        outcome = await_(left, request.step);
-        // It may have finished between the look and the wait.
-        const again = await lookUp(left);
-        if (again !== undefined && typeof again === "object") settle(left, again);
-      }
-    }
-    if (outcome === undefined) {
-      outcome = await_(jobId, request.step);
-      await queue.add(request.step, task, { jobId, attempts: 1, ...retention }).catch((error: unknown) => {
-        settle(jobId, { error: new ExecutorError(request.step, name, "its job could not be added", error) });
-      });
-    }
-    const id = jobId;
-    const onAbort = () => void abort(id, request, signal.reason);
+    // Listening from the start: an abort while Redis is slow or down is not missed.
+    let jobId: string | undefined;
+    const onAbort = () => {
+      if (jobId !== undefined) void abort(jobId, request, signal.reason);
+    };
     signal.addEventListener("abort", onAbort, { once: true });
+    const checkAborted = () => {
+      if (signal.aborted) throw signal.reason;
+    };
     try {
+      checkAborted();
+      await redisCall(request.step, "Redis could not be reached", () => ready);
+      checkAborted();
+      let outcome: Promise<StepTaskResult> | undefined;
+      // Resumed after a crash: the attempt left running may have finished, or still run.
+      if (request.interruptedAttempt !== undefined) {
+        const left = await redisCall(request.step, "its earlier job could not be looked up", () =>
+          adoptable(jobIdOf(request.executionId, request.step, request.interruptedAttempt!)),
+        );
+        if (left !== undefined && typeof left.found === "object") {
+          // A job stopped by an engine that was going away (not a step's own outcome) runs anew.
+          if ("result" in left.found && !stoppedByEngine(left.found.result)) return outcomeOf(left.found.result);
+        } else if (left?.found === "running") {
+          jobId = left.jobId;
+          outcome = await_(left.jobId, request.step);
+          // A later crash finds it through this attempt's id.
+          await redisCall(request.step, "its adoption could not be recorded", async () =>
+            (await client()).set(
+              aliasKey(jobIdOf(request.executionId, request.step, request.attempt)),
+              left.jobId,
+              "EX",
+              86_400,
+            ),
+          );
+          // It may have finished between the look and the wait.
+          const again = await lookUp(left.jobId).catch(() => undefined);
+          if (again !== undefined && typeof again === "object") settle(left.jobId, again);
+        }
+      }
+      if (outcome === undefined) {
+        const id = jobIdOf(request.executionId, request.step, request.attempt);
+        outcome = await_(id, request.step);
+        jobId = id;
+        const add = (as: string) =>
+          redisCall(request.step, "its job could not be added", () =>
+            queue.add(request.step, task, { jobId: as, attempts: 1, ...retention }),
+          );
+        // The id was an earlier run's (a sub-workflow retried by its parent, an execution id
+        // used again): BullMQ keeps that job and says so; this attempt gets a job of its own.
+        pending.get(id)!.onDuplicate = () => {
+          const entry = pending.get(id)!;
+          pending.delete(id);
+          const own = `${id}.${randomUUID()}`;
+          pending.set(own, { ...entry, since: performance.now(), onDuplicate: undefined });
+          jobId = own;
+          add(own).catch((error: unknown) => settle(own, { error }));
+        };
+        await add(id);
+      }
+      if (signal.aborted) onAbort();
       return outcomeOf(await outcome);
+    } catch (error) {
+      if (jobId !== undefined) pending.delete(jobId);
+      throw error;
     } finally {
       signal.removeEventListener("abort", onAbort);
     }
   };
 
+  /** Job `jobId`, or the one it adopted (after a crash), as `lookUp` finds it; undefined: neither is there. */
+  const adoptable = async (jobId: string) => {
+    const found = await lookUp(jobId);
+    if (found !== "missing") return { jobId, found };
+    const adopted = await (await client()).get(aliasKey(jobId));
+    if (adopted === null) return undefined;
+    const again = await lookUp(adopted);
+    return again === "missing" ? undefined : { jobId: adopted, found: again };
+  };
+
+  const client = async () => (await queue.client) as unknown as Publisher & RedisKeys;
+
   /** Stop job `jobId`: remove it if it still waits, tell its worker if it runs; give up on it past the grace. */
   const abort = async (jobId: string, request: ExecutorRequest, reason: unknown) => {
     const waiting = pending.get(jobId);
     if (waiting === undefined) return;
+    // The engine is going away (a deploy, a lost lease), not the attempt: the job runs on, for
+    // the engine that resumes the execution to adopt.
+    if (request.detached.aborted) {
+      settle(jobId, { error: reason });
+      return;
+    }
     const timeout = isWorkflowError(reason) && reason.code === ErrorCode.STEP_TIMEOUT;
     // The attempt is over for the engine at once on a timeout, after the grace otherwise.
     const giveUp = () => settle(jobId, { error: reason });
@@ -263,12 +353,21 @@ export function bullmqExecutor(options: BullmqExecutorOptions): Executor & {
     else setTimeout(giveUp, request.abortGrace).unref();
     const message: AbortMessage = { jobId, reason: serializeError(reason) };
     try {
-      const removed = await queue.remove(jobId).catch(() => 0);
-      if (removed === 1) {
-        settle(jobId, { error: reason });
+      const state = await queue.getJobState(jobId);
+      if (state === "completed" || state === "failed") {
+        // It finished before the abort reached it: its outcome counts (as a late success does in process).
+        const found = await lookUp(jobId);
+        if (typeof found === "object") settle(jobId, found);
         return;
       }
-      await ((await queue.client) as unknown as Publisher).publish(channel, JSON.stringify(message));
+      if (state === "waiting" || state === "delayed" || state === "prioritized") {
+        const removed = await queue.remove(jobId).catch(() => 0);
+        if (removed === 1) {
+          settle(jobId, { error: reason });
+          return;
+        }
+      }
+      await (await client()).publish(channel, JSON.stringify(message));
     } catch (error) {
       quiet("abort")(error);
     }

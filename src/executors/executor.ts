@@ -43,6 +43,13 @@ export interface ExecutorRequest {
    * a cancel, the workflow's halt. The step's `ctx.signal` must follow it.
    */
   readonly signal: AbortSignal;
+  /**
+   * Aborted (before `signal`) when the engine stops driving the attempt without ending it:
+   * the engine closes, or lost its lease. The attempt is not over: an executor whose work
+   * outlives an engine (a queue's job) leaves it to run, for the engine that resumes the
+   * execution to adopt.
+   */
+  readonly detached: AbortSignal;
   /** When the attempt times out (ms since the epoch, on the engine's clock); undefined: no timeout. */
   readonly deadline: number | undefined;
   /**

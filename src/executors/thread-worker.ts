@@ -3,7 +3,7 @@
  * task at a time, with its `ctx.signal` aborted by a message from the engine's thread.
  */
 
-import { type MessagePort, parentPort, workerData } from "node:worker_threads";
+import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { deserializeError, type SerializedError, serializeError } from "../error-codec.js";
 import { failed, type StepTask, type StepTaskResult } from "./executor.js";
 import { READY, StepHost } from "./step-host.js";
@@ -25,6 +25,9 @@ host.then(
 
 export default async function runTask({ task, port }: ThreadTask): Promise<StepTaskResult> {
   const controller = new AbortController();
+  // An abort sent while the task waited in the pool's queue is already there.
+  const early = receiveMessageOnPort(port);
+  if (early !== undefined) controller.abort(deserializeError(early.message as SerializedError));
   port.on("message", (reason: SerializedError) => controller.abort(deserializeError(reason)));
   try {
     return { ok: true, output: await (await host).run(task, controller.signal) };

@@ -136,6 +136,17 @@ describe.skipIf(REDIS === undefined)("bullmqExecutor with `rubberduck worker` pr
     ]);
   }, 60_000);
 
+  it("gives an attempt whose job id an earlier run holds a job of its own (an execution id used again)", async () => {
+    const queue = queueName();
+    await startWorker(queue);
+    const engine = createEngine({ executors: { remote: bullmqExecutor({ connection: REDIS!, queue }) } });
+    // Without a store an execution id may be given again: same steps, same attempts, same job ids.
+    const first = await engine.execute(relayed, { a: 1, b: 2 }, { executionId: "again" });
+    const second = await engine.execute(relayed, { a: 10, b: 20 }, { executionId: "again" });
+    await engine.close();
+    expect([first.output.doubled, second.output.doubled]).toEqual([6, 60]);
+  }, 60_000);
+
   it("fails the attempt, retryably, when the queue cannot be reached", async () => {
     const remote = bullmqExecutor({
       connection: {
