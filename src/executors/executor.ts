@@ -14,6 +14,12 @@ import { deserializeError, type SerializedError, serializeError } from "../error
 import { SerializationError } from "../errors.js";
 import { findNonJson } from "../util/json-data.js";
 
+/** Which attempt of which step: the fields of the step's `ctx` that say so. */
+type AttemptIdentity = Pick<
+  StepContext,
+  "executionId" | "workflow" | "version" | "step" | "attempt" | "idempotencyKey"
+>;
+
 /**
  * One attempt of one step, as an executor receives it.
  *
@@ -25,15 +31,7 @@ import { findNonJson } from "../util/json-data.js";
  *   },
  * };
  */
-export interface ExecutorRequest {
-  readonly executionId: string;
-  readonly workflow: string;
-  readonly version: string;
-  readonly step: string;
-  /** 1 for the first attempt, 2 for the first retry, … */
-  readonly attempt: number;
-  /** `ctx.idempotencyKey`: the same on every attempt of this step in this execution. */
-  readonly idempotencyKey: string;
+export interface ExecutorRequest extends AttemptIdentity {
   /** The step's input (after its input schema), frozen. */
   readonly input: Readonly<Record<string, unknown>>;
   /** The names of the step's declared outputs (what an executor must send back). */
@@ -102,13 +100,7 @@ export function inProcessExecutor(): Executor {
  * One attempt as it crosses a thread or a machine: plain JSON data. A worker looks the
  * step up by `workflow`, `version` and `step` in the modules it imported.
  */
-export interface StepTask {
-  readonly executionId: string;
-  readonly workflow: string;
-  readonly version: string;
-  readonly step: string;
-  readonly attempt: number;
-  readonly idempotencyKey: string;
+export interface StepTask extends AttemptIdentity {
   readonly input: Readonly<Record<string, unknown>>;
   readonly outputs: readonly string[];
   readonly workflowInput: Readonly<Record<string, unknown>>;

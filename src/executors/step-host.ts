@@ -130,22 +130,16 @@ const shortName = (url: string) => url.slice(url.lastIndexOf("/") + 1);
 
 /** The `ctx` of a remote attempt: the task's fields, `signal`, and the dependencies' results. */
 function contextOf(task: StepTask, signal: AbortSignal): StepContext {
-  const fields = {
-    executionId: task.executionId,
-    workflow: task.workflow,
-    version: task.version,
-    step: task.step,
-    attempt: task.attempt,
-    idempotencyKey: task.idempotencyKey,
+  const { input: _input, outputs: _outputs, results, deadline: _deadline, ...fields } = task;
+  const plain = {
+    ...fields,
     workflowInput: freeze(task.workflowInput, true),
     metadata: freeze(task.metadata, true),
-    startedAt: task.startedAt,
-    status: task.status,
   };
   return Object.freeze({
-    ...fields,
+    ...plain,
     signal,
-    results: new TaskResults(freeze(task.results, true)),
-    toJSON: () => fields,
+    results: new TaskResults(freeze(results, true)),
+    toJSON: () => plain,
   });
 }
