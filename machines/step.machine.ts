@@ -316,7 +316,11 @@ function runWork(runtime: Runtime, scope: Scope, attempt: number, controller: At
           instrument: input.scope.instrument,
           timing: timeout === undefined ? undefined : runtime,
           executors: input.scope.executors,
-          deadline: timeout === undefined ? undefined : input.scope.now() + timeout,
+          // Only an executor's request carries it: no clock read for a step run here.
+          deadline:
+            timeout === undefined || input.step.definition.executor === undefined
+              ? undefined
+              : input.scope.now() + timeout,
           interrupted:
             input.interrupted === true && runtime.attempt === (input.attempt ?? 1) ? runtime.attempt - 1 : undefined,
           abortGrace: input.abortGrace,
