@@ -53,7 +53,7 @@ import { findNonJson } from "../src/util/json-data.js";
 import { AttemptContext, CompensationAttemptContext, type ExecutionScope } from "./attempt-context.js";
 import { AttemptSignal } from "./attempt-signal.js";
 import type { AbortStepEvent, SettledReport, StepReport } from "./protocol.js";
-import { type StepState, stepStates } from "./step-chart.js";
+import { type StepChartConfig, type StepState, stepChartConfig, stepStates } from "./step-chart.js";
 import { clear, later, Runtime, type TimerEvent } from "./step-runtime.js";
 import { type AttemptOutcome, pickOutputs, runAttempt, runCompensation } from "./step-work.js";
 
@@ -119,7 +119,12 @@ export type StepActorEvent = { type: "START" } | AbortStepEvent | SettledEvent |
 
 type Scope = ActorScope<StepSnapshot, StepActorEvent>;
 
-export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput> = {
+export const stepLogic: ActorLogic<StepSnapshot, StepActorEvent, StepActorInput> & {
+  /** Its chart, for the Stately inspector to draw (it serialises `logic.config`). */
+  readonly config: StepChartConfig;
+} = {
+  config: stepChartConfig,
+
   getInitialSnapshot: (scope, input) => {
     const runtime = new Runtime(input, scope.system._clock);
     return snapshot("idle", runtime, "active", undefined);

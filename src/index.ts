@@ -5,7 +5,7 @@
 export type { RunRequestOptions } from "../machines/run-request.js";
 export { RunRequest } from "../machines/run-request.js";
 export type { StepState } from "../machines/step-chart.js";
-export { stepStates } from "../machines/step-chart.js";
+export { type StepChartConfig, stepChartConfig, stepStates } from "../machines/step-chart.js";
 export { toMachine } from "../machines/workflow.machine.js";
 export type {
   WorkflowActor,

@@ -53,7 +53,9 @@ describe("the inspector server", () => {
       expect(result.status).toBe("succeeded");
 
       const actorNames = () => new Set(received.filter((e) => e.type === "@xstate.actor").map((e) => e.name));
-      await until(() => ["inspected", "step:fetch", "step:sum"].every((n) => actorNames().has(n)));
+      // The workflow actor is named by its workflow and execution.
+      const root = `inspected:${result.executionId}`;
+      await until(() => [root, "step:fetch", "step:sum"].every((n) => actorNames().has(n)));
       const snapshotsOf = (name: string) => {
         const sessions = new Set(
           received.filter((e) => (e as { name?: string }).name === name).map((e) => e.sessionId),
@@ -62,13 +64,11 @@ describe("the inspector server", () => {
           .filter((e) => e.type === "@xstate.snapshot" && sessions.has(e.sessionId))
           .map((e) => (e as { snapshot: { value?: unknown } }).snapshot.value);
       };
-      await until(
-        () => snapshotsOf("step:sum").includes("succeeded") && snapshotsOf("inspected").includes("succeeded"),
-      );
+      await until(() => snapshotsOf("step:sum").includes("succeeded") && snapshotsOf(root).includes("succeeded"));
       expect(snapshotsOf("step:fetch")).toContain("succeeded");
       // The workflow actor's context is summarised, not the whole ledger.
-      const root = received.find((e) => e.type === "@xstate.actor" && e.name === "inspected")!.sessionId;
-      const last = received.filter((e) => e.type === "@xstate.snapshot" && e.sessionId === root).at(-1) as {
+      const session = received.find((e) => e.type === "@xstate.actor" && e.name === root)!.sessionId;
+      const last = received.filter((e) => e.type === "@xstate.snapshot" && e.sessionId === session).at(-1) as {
         snapshot: { context: unknown };
       };
       expect(last.snapshot.context).toEqual({

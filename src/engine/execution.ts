@@ -141,6 +141,8 @@ export function createExecution(machine: WorkflowLogic, input: unknown, options:
             options.inspect!(event);
           };
   const actor = createActor(machine, {
+    // Readable in the Stately inspector and in traces: the workflow and the execution.
+    id: `${machine.id}:${options.executionId}`,
     input: request,
     clock: { setTimeout: options.clock.setTimeout, clearTimeout: options.clock.clearTimeout } as never,
     ...(inspect === undefined ? {} : { inspect }),
