@@ -11,7 +11,7 @@ import { memoryCache } from "../cache/memory.js";
 import type { CacheStore } from "../cache/store.js";
 import type { AnyWorkflowLike } from "../dsl/step.js";
 import type { AnyWorkflow, InputOf, ResultOf } from "../dsl/workflow.js";
-import { ExecutorNotFoundError, LeaseLostError, RecoveryLimitError } from "../errors.js";
+import { ExecutionNotFoundError, ExecutorNotFoundError, LeaseLostError, RecoveryLimitError } from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
 import type { Executor } from "../executors/executor.js";
 import { toWorkflowEvent } from "../journal/codec.js";
@@ -196,6 +196,16 @@ export interface Engine {
    * @throws {LeaseLostError} when another live engine holds it
    */
   resume(executionId: string): Promise<WorkflowRun>;
+  /**
+   * Cancel an execution by id, as `run.cancel(reason)` does: it ends `cancelled` after its
+   * error policy ran (the rollback, under `compensate_all`), journaled like any other end.
+   * One this engine runs is cancelled where it is; an interrupted one in the store is first
+   * resumed here (so its rollback runs), then cancelled. A finished one is left as it is.
+   * Resolves to its handle (await `.result`).
+   * @throws {ExecutionNotFoundError} @throws {DefinitionMismatchError}
+   * @throws {LeaseLostError} when another live engine runs it (cancel it there)
+   */
+  cancel(executionId: string, reason?: string): Promise<WorkflowRun>;
   /** Resume every interrupted execution this engine may claim (lease expired, or its owner gone) and has the definition of. */
   recover(): Promise<WorkflowRun[]>;
   /** The executions in the store. */
@@ -531,6 +541,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
       start(target, input, execOptions).result) as Engine["execute"],
     getStatus: (id) => live.get(id)?.status() ?? finished.get(id),
     resume,
+    cancel: async (id, reason) => {
+      const run = live.get(id) ?? (durable === undefined ? undefined : await resume(id));
+      if (run === undefined) throw new ExecutionNotFoundError(id);
+      run.cancel(reason);
+      return run;
+    },
     recover,
     close: async () => {
       unlisten?.();

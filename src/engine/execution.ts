@@ -184,7 +184,11 @@ export function createExecution(machine: WorkflowLogic, input: unknown, options:
     actor,
     status: () => statusOf(actor.getSnapshot()),
     cancel: (reason = "cancelled") => {
-      if (following !== undefined) following.then((other) => other.cancel(reason));
+      // A handle that follows a finished execution follows nothing live: there is nothing to cancel.
+      if (following !== undefined)
+        following.then((other) => {
+          if (other !== run) other.cancel(reason);
+        });
       else if (actor.getSnapshot().status === "active") actor.send({ type: "CANCEL", reason });
     },
     eventsFrom: (fromSeq) => replayThenLive(subject, fromSeq, options.replay),

@@ -195,6 +195,43 @@ describe.each(stores)("durable executions on the %s store", (_name, open) => {
     await store.close();
   });
 
+  it("cancel by id: a live one where it runs, an interrupted one resumed here first, its rollback journaled", async () => {
+    const store = open();
+    const log: string[] = [];
+    const gate = deferred();
+    const first = createEngine({ workflows: [chain(log, { open: false, wait: gate.promise })], store, owner: "one" });
+    const live = first.start("chain", { n: 1, fail: false });
+    await until(() => log.includes(`b#1 ${live.id}:b`));
+    expect(await first.cancel(live.id, "from the studio")).toBe(live);
+    gate.resolve(); // b ignores its signal
+    const cancelled = await live.result;
+    expect(cancelled.status).toBe("cancelled");
+    // b finished all the same: it counts, and is rolled back too.
+    expect(cancelled.compensation.compensated).toEqual(["b", "a"]);
+    expect((await store.get(live.id))?.status).toBe("cancelled");
+
+    // Another engine's execution, interrupted (its engine stopped): resumed here, then cancelled.
+    log.length = 0;
+    const held = deferred();
+    const second = createEngine({ workflows: [chain(log, { open: false, wait: held.promise })], store, owner: "two" });
+    const run = second.start("chain", { n: 2, fail: false });
+    await until(() => log.includes(`b#1 ${run.id}:b`));
+    await second.close();
+    await run.result.catch(() => {});
+    held.resolve();
+    const handle = await first.cancel(run.id);
+    const result = await handle.result;
+    expect(result.status).toBe("cancelled");
+    expect(log.filter((l) => l === "undo a")).toHaveLength(1);
+    const journal = await first.runs.get(run.id);
+    expect(journal.events.map((e) => e.type)).toContain("workflow.cancelled");
+    // A finished one stays as it is; an unknown one is an error.
+    expect((await (await first.cancel(run.id)).result).status).toBe("cancelled");
+    await expect(first.cancel("no-such-run")).rejects.toBeInstanceOf(ExecutionNotFoundError);
+    await first.close();
+    await store.close();
+  });
+
   it("a late subscriber replays the history from the store, then the live events, each once", async () => {
     const store = open();
     const log: string[] = [];
