@@ -129,6 +129,7 @@ export type { GraphEdge, GraphGroup, GraphNode, WorkflowGraph } from "./visualiz
 export { workflowGraph } from "./visualize/graph-model.js";
 export { toMermaid } from "./visualize/mermaid.js";
 export type { DiagramDirection, DiagramOptions, StatusInput } from "./visualize/options.js";
-export { stepMachineMermaid } from "./visualize/step-chart.js";
+export type { StepChartSvgOptions } from "./visualize/step-chart.js";
+export { stepChartSvg, stepMachineMermaid } from "./visualize/step-chart.js";
 export type { SvgOptions } from "./visualize/svg.js";
 export { toSvg } from "./visualize/svg.js";

@@ -20,6 +20,7 @@ import {
   type Engine,
   ErrorCode,
   type ExecutionStore,
+  memoryStore,
   plan,
   type RunStatus,
   type StepStatus,
@@ -39,6 +40,7 @@ import { startInspector } from "./inspector.js";
 import { loadModule, pickWorkflow } from "./load.js";
 import { lineProgress, liveProgress } from "./progress.js";
 import { runDetails, runsTable } from "./runs.js";
+import { openStudio } from "./studio.js";
 
 /** Exit codes: 0 succeeded, 1 failed, 2 bad usage or input, 124 timed out, 130 cancelled. */
 const EXIT = { succeeded: 0, failed: 1, usage: 2, timed_out: 124, cancelled: 130 } as const;
@@ -57,6 +59,8 @@ interface RunOptions {
   redis?: string;
   queue?: string;
   inProcess?: boolean;
+  studio?: number | true;
+  studioWait?: number;
 }
 
 const STATUSES: readonly RunStatus[] = [
@@ -98,6 +102,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       "with --inspect: start the run after this long even if no browser connected",
       seconds,
     )
+    .option(
+      "--studio [port]",
+      "serve the studio on loopback (default port 4280) and show this run in it live; the run starts when a page is open",
+      port,
+    )
+    .option("--studio-wait <seconds>", "with --studio: start the run after this long even if no page is open", seconds)
     .option("-s, --store <file>", "journal the run in this SQLite file, to resume it after a crash")
     .option("--redis <url>", "run the steps that name an executor as BullMQ jobs, for `rubberduck worker` processes")
     .option("--queue <name>", `with --redis: the queue (default "${DEFAULT_QUEUE}")`)
@@ -124,6 +134,21 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (args.length > 2) throw new CliError("resume takes an execution id (optional) and a module.", "");
       // `resume FILE` (one argument) resumes them all.
       code = args.length === 1 ? await resume(undefined, args[0]!, options) : await resume(args[0], args[1]!, options);
+    });
+  program
+    .command("studio")
+    .description("serve the studio: a live web UI over the executions of a store, with cancel, resume and run again")
+    .argument("[file]", "the module exporting the workflows (for their diagrams, resume and run again)")
+    .requiredOption("-s, --store <file|url>", "a SQLite file, or postgres://…")
+    .option("-p, --port <port>", "the port (0: any free one)", port, 4280)
+    .option("--host <address>", "listen on this address instead of 127.0.0.1 (needs --token)")
+    .option("--token <secret>", "a secret the browser must bring (required beyond loopback)")
+    .option("--redis <url>", "run the steps that name an executor as BullMQ jobs, for `rubberduck worker` processes")
+    .option("--queue <name>", `with --redis: the queue (default "${DEFAULT_QUEUE}")`)
+    .option("--debug", "show stack traces")
+    .action(async (file: string | undefined, options: StudioCommandOptions) => {
+      debug = options.debug === true;
+      code = await studio(file, options);
     });
   const runs = program
     .command("runs")
@@ -281,7 +306,13 @@ async function run(file: string, options: RunOptions): Promise<number> {
     }
     if (!connected) process.stderr.write(`No browser connected in ${wait} s; starting the run\n`);
   }
-  const store = options.store === undefined ? undefined : await openStore(options.store);
+  // The studio reads the engine's store: without --store, one in memory, for this run.
+  const store =
+    options.store === undefined
+      ? options.studio === undefined
+        ? undefined
+        : memoryStore()
+      : await openStore(options.store);
   const engine = createEngine({
     // With a store, every workflow of the module is registered: `resume` finds them there.
     workflows: store === undefined ? [wf] : [...loaded.workflows.filter((w) => w.name !== wf.name), wf],
@@ -289,6 +320,22 @@ async function run(file: string, options: RunOptions): Promise<number> {
     ...(inspector === undefined ? {} : { inspect: inspector.inspect }),
     executors: await executorsFor(loaded.workflows, file, options),
   });
+  const shown =
+    options.studio === undefined
+      ? undefined
+      : await openStudio(engine, { port: options.studio === true ? 4280 : options.studio });
+  if (shown !== undefined) {
+    const wait = options.studioWait;
+    const until = wait === undefined ? "" : ` (or for ${wait} s)`;
+    process.stderr.write(`Studio at ${shown.url}: the run starts when a page is open${until}\n`);
+    const connected = await untilInterrupted(shown.waitForBrowser(wait === undefined ? undefined : wait * 1000));
+    if (connected === "interrupted") {
+      await shown.close();
+      await engine.close();
+      return EXIT.cancelled;
+    }
+    if (!connected) process.stderr.write(`No page opened in ${wait} s; starting the run\n`);
+  }
   const run = engine.start(wf, input as Record<string, unknown>, { debug: options.traceFile !== undefined });
   if (options.store !== undefined) {
     process.stderr.write(
@@ -297,6 +344,16 @@ async function run(file: string, options: RunOptions): Promise<number> {
     );
   }
   const result = await follow(run, p, options);
+  if (shown !== undefined) {
+    report(result, p, options);
+    // Its actions (cancel, resume, run again) need the engine: it stays up with the page.
+    process.stderr.write(`The run is over; the studio stays up at ${shown.url}. Press Ctrl-C to quit.\n`);
+    await untilInterrupted(new Promise<never>(() => {}));
+    await shown.close();
+    await engine.close();
+    await store?.close();
+    return exitCode(result);
+  }
   await engine.close();
   await store?.close();
   if (options.traceFile !== undefined) writeTrace(options.traceFile, wf, result);
@@ -308,6 +365,43 @@ async function run(file: string, options: RunOptions): Promise<number> {
     await inspector.stop();
   }
   return exitCode(result);
+}
+
+interface StudioCommandOptions {
+  store: string;
+  port: number;
+  host?: string;
+  token?: string;
+  redis?: string;
+  queue?: string;
+  debug?: boolean;
+}
+
+/** Serve the studio over a store until Ctrl-C; its engine has the module's workflows, to resume and run again. */
+async function studio(file: string | undefined, options: StudioCommandOptions): Promise<number> {
+  const loaded = file === undefined ? undefined : await loadModule(file);
+  const store = await openStore(options.store);
+  const engine = createEngine({
+    workflows: loaded?.workflows ?? [],
+    store,
+    ...(loaded === undefined || file === undefined
+      ? {}
+      : { executors: await executorsFor(loaded.workflows, file, options) }),
+  });
+  try {
+    const shown = await openStudio(engine, { port: options.port, host: options.host, token: options.token });
+    const what =
+      loaded === undefined
+        ? ""
+        : ` with the ${loaded.workflows.length} workflow${loaded.workflows.length === 1 ? "" : "s"} of ${file}`;
+    process.stderr.write(`Studio for ${options.store}${what} at ${shown.url} — Ctrl-C stops it\n`);
+    await untilInterrupted(new Promise<never>(() => {}));
+    await shown.close();
+    return EXIT.succeeded;
+  } finally {
+    await engine.close();
+    await store.close();
+  }
 }
 
 interface WorkerOptions {
@@ -580,6 +674,13 @@ function count(n: number, noun: string): string {
 function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number of seconds >= 0");
+  return n;
+}
+
+/** A port: 0 (any free one) to 65535. */
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError("expected a port, 0 to 65535.");
   return n;
 }
 

@@ -95,6 +95,32 @@ export function renderTraceHtml(trace: ParsedTrace, options: TraceHtmlOptions = 
     .join("\n");
 }
 
+/**
+ * The page's DAG section alone (an HTML fragment, escaped): the steps coloured by status,
+ * for a page of your own (the studio shows it live). Uses the page's CSS classes (`traceCss`).
+ *
+ * @example
+ * const trace = parseTrace(text);
+ * element.innerHTML = traceDagSection(trace, traceTimeline(trace));
+ */
+export function traceDagSection(trace: ParsedTrace, timeline: Timeline, options: TraceHtmlOptions = {}): string {
+  return dagSection(trace, timeline, options);
+}
+
+/**
+ * The page's timeline section alone (an HTML fragment, escaped): every attempt, retry wait
+ * and compensation as a bar.
+ *
+ * @example
+ * element.innerHTML = traceTimelineSection(traceTimeline(parseTrace(text)), { width: 900 });
+ */
+export function traceTimelineSection(timeline: Timeline, options: TraceHtmlOptions = {}): string {
+  return timelineSection(timeline, options);
+}
+
+/** The CSS of the trace page, for pages that embed its sections. @example `<style>${traceCss}</style>` */
+export const traceCss = PAGE_CSS;
+
 function dagSection(trace: ParsedTrace, timeline: Timeline, options: TraceHtmlOptions): string {
   const status = new Map(timeline.rows.filter((r) => r.path.length === 0).map((r) => [r.step, r.status] as const));
   let svg: string;

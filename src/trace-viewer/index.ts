@@ -11,7 +11,7 @@
 
 export type { TraceFooter, TraceHeader, TraceLine } from "../telemetry/trace.js";
 export type { TraceHtmlOptions } from "./html.js";
-export { renderTraceHtml } from "./html.js";
+export { renderTraceHtml, traceCss, traceDagSection, traceTimelineSection } from "./html.js";
 export type { ParsedTrace } from "./parse.js";
 export { parseTrace } from "./parse.js";
 export type { TraceFailure, TraceSummary } from "./summary.js";
