@@ -68,7 +68,12 @@ export interface Studio {
   close(): Promise<void>;
 }
 
-/** Thrown when the studio cannot start as asked (a public address without a token). */
+/**
+ * Thrown when the studio cannot start as asked (an address beyond loopback without a token).
+ *
+ * @example
+ * await startStudio({ engine, host: "0.0.0.0" }).catch((e) => e instanceof StudioOptionsError); // true: no token
+ */
 export class StudioOptionsError extends Error {
   override readonly name = "StudioOptionsError";
 }
