@@ -320,51 +320,61 @@ async function run(file: string, options: RunOptions): Promise<number> {
     ...(inspector === undefined ? {} : { inspect: inspector.inspect }),
     executors: await executorsFor(loaded.workflows, file, options),
   });
-  const shown =
-    options.studio === undefined
-      ? undefined
-      : await openStudio(engine, { port: options.studio === true ? 4280 : options.studio });
-  if (shown !== undefined) {
-    const wait = options.studioWait;
-    const until = wait === undefined ? "" : ` (or for ${wait} s)`;
-    process.stderr.write(`Studio at ${shown.url}: the run starts when a page is open${until}\n`);
-    const connected = await untilInterrupted(shown.waitForBrowser(wait === undefined ? undefined : wait * 1000));
-    if (connected === "interrupted") {
-      await shown.close();
-      await engine.close();
-      return EXIT.cancelled;
-    }
-    if (!connected) process.stderr.write(`No page opened in ${wait} s; starting the run\n`);
-  }
-  const run = engine.start(wf, input as Record<string, unknown>, { debug: options.traceFile !== undefined });
-  if (options.store !== undefined) {
-    process.stderr.write(
-      // An id of the caller's that starts with `-` goes after `--`, where it cannot read as an option.
-      `Journaled in ${options.store} as ${run.id} (after a crash: rubberduck resume --store ${options.store} ${run.id.startsWith("-") ? "-- " : ""}${run.id} ${file})\n`,
-    );
-  }
-  const result = await follow(run, p, options);
-  if (shown !== undefined) {
-    report(result, p, options);
-    // Its actions (cancel, resume, run again) need the engine: it stays up with the page.
-    process.stderr.write(`The run is over; the studio stays up at ${shown.url}. Press Ctrl-C to quit.\n`);
-    await untilInterrupted(new Promise<never>(() => {}));
-    await shown.close();
+  // Whatever happens from here, the engine, the store and the servers are closed once.
+  let shown: Awaited<ReturnType<typeof openStudio>> | undefined;
+  const shutDown = async () => {
+    await shown?.close();
     await engine.close();
     await store?.close();
+  };
+  try {
+    if (options.studio !== undefined) {
+      shown = await openStudio(engine, { port: options.studio === true ? 4280 : options.studio });
+      const wait = options.studioWait;
+      const until = wait === undefined ? "" : ` (or for ${wait} s)`;
+      process.stderr.write(`Studio at ${shown.url}: the run starts when a page is open${until}\n`);
+      const connected = await untilInterrupted(shown.waitForBrowser(wait === undefined ? undefined : wait * 1000));
+      if (connected === "interrupted") return EXIT.cancelled;
+      if (!connected) process.stderr.write(`No page opened in ${wait} s; starting the run\n`);
+    }
+    const run = engine.start(wf, input as Record<string, unknown>, { debug: options.traceFile !== undefined });
+    if (options.store !== undefined) {
+      const where = redacted(options.store);
+      process.stderr.write(
+        // An id of the caller's that starts with `-` goes after `--`, where it cannot read as an option.
+        `Journaled in ${where} as ${run.id} (after a crash: rubberduck resume --store ${where} ${run.id.startsWith("-") ? "-- " : ""}${run.id} ${file})\n`,
+      );
+    }
+    const result = await follow(run, p, options);
+    if (options.traceFile !== undefined) writeTrace(options.traceFile, wf, result);
+    report(result, p, options);
+    const servers = [
+      // The inspector keeps every message of the run: a browser opened now still sees it all.
+      ...(inspector === undefined ? [] : [`the inspector stays up at ${inspector.url}`]),
+      // The studio's actions (cancel, resume, run again) need the engine: it stays up with the page.
+      ...(shown === undefined ? [] : [`the studio stays up at ${shown.url}`]),
+    ];
+    if (servers.length > 0) {
+      process.stderr.write(`The run is over; ${servers.join(" and ")}. Press Ctrl-C to quit.\n`);
+      await untilInterrupted(new Promise<never>(() => {}));
+    }
     return exitCode(result);
+  } finally {
+    await shutDown();
+    await inspector?.stop();
   }
-  await engine.close();
-  await store?.close();
-  if (options.traceFile !== undefined) writeTrace(options.traceFile, wf, result);
-  report(result, p, options);
-  if (inspector !== undefined) {
-    // The server keeps every message of the run: a browser opened now still sees it all.
-    process.stderr.write(`The run is over; the inspector stays up at ${inspector.url}. Press Ctrl-C to quit.\n`);
-    await untilInterrupted(new Promise<never>(() => {}));
-    await inspector.stop();
+}
+
+/** A store's address with its password left out (`postgres://user:…@host/db`), to print. */
+function redacted(where: string): string {
+  try {
+    const url = new URL(where);
+    if (url.password === "") return where;
+    url.password = "…";
+    return url.toString();
+  } catch {
+    return where; // a file
   }
-  return exitCode(result);
 }
 
 interface StudioCommandOptions {
@@ -394,7 +404,7 @@ async function studio(file: string | undefined, options: StudioCommandOptions): 
       loaded === undefined
         ? ""
         : ` with the ${loaded.workflows.length} workflow${loaded.workflows.length === 1 ? "" : "s"} of ${file}`;
-    process.stderr.write(`Studio for ${options.store}${what} at ${shown.url} — Ctrl-C stops it\n`);
+    process.stderr.write(`Studio for ${redacted(options.store)}${what} at ${shown.url} — Ctrl-C stops it\n`);
     await untilInterrupted(new Promise<never>(() => {}));
     await shown.close();
     return EXIT.succeeded;

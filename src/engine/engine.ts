@@ -91,6 +91,12 @@ export interface EngineOptions {
    */
   leaseMs?: number;
   /**
+   * With a store that keeps cancel requests (all of ours do): how often this engine looks
+   * for requests to cancel the executions it runs (`engine.cancel` from another engine:
+   * the studio, a CLI), in ms. @default 1000
+   */
+  cancelPollMs?: number;
+  /**
    * With a store: the most bytes (of JSON) a step's outputs may take; past it, the step
    * fails with a SerializationError (large outputs are stored by reference, but a journal
    * is not a blob store: keep big artefacts elsewhere and return their address).
@@ -199,13 +205,17 @@ export interface Engine {
   /**
    * Cancel an execution by id, as `run.cancel(reason)` does: it ends `cancelled` after its
    * error policy ran (the rollback, under `compensate_all`), journaled like any other end.
-   * One this engine runs is cancelled where it is; an interrupted one in the store is first
-   * resumed here (so its rollback runs), then cancelled. A finished one is left as it is.
-   * Resolves to its handle (await `.result`).
+   * - one this engine runs is cancelled where it is, and resolves to its handle;
+   * - with a store, an interrupted one is resumed here (so its rollback runs), then
+   *   cancelled: its handle; a finished one is left as it is: its handle (with its result);
+   * - one another live engine runs gets a cancel request in the store, which that engine
+   *   reads within its `cancelPollMs` and acts on: resolves to `undefined` (follow it with
+   *   `engine.runs.get`).
+   * Without a store, only executions this engine runs can be cancelled.
    * @throws {ExecutionNotFoundError} @throws {DefinitionMismatchError}
-   * @throws {LeaseLostError} when another live engine runs it (cancel it there)
+   * @throws {LeaseLostError} when another engine runs it and the store keeps no cancel requests
    */
-  cancel(executionId: string, reason?: string): Promise<WorkflowRun>;
+  cancel(executionId: string, reason?: string): Promise<WorkflowRun | undefined>;
   /** Resume every interrupted execution this engine may claim (lease expired, or its owner gone) and has the definition of. */
   recover(): Promise<WorkflowRun[]>;
   /** The executions in the store. */
@@ -327,8 +337,39 @@ export function createEngine(options: EngineOptions = {}): Engine {
     });
     if (finishedRun) followers.add(execution.run);
     else if (keyed) holding.set(executionId, execution.run);
-    else live.set(executionId, execution.run);
+    else {
+      live.set(executionId, execution.run);
+      if (j !== undefined) watchCancels();
+    }
     return execution;
+  };
+
+  /** Cancel requests other engines left in the store for executions this one runs: read every cancelPollMs. */
+  let cancelWatch: ReturnType<typeof setInterval> | undefined;
+  let lookingForCancels = false;
+  const watchCancels = () => {
+    const store = options.store;
+    if (cancelWatch !== undefined || store?.cancelRequests === undefined) return;
+    cancelWatch = setInterval(
+      async () => {
+        if (live.size === 0) {
+          clearInterval(cancelWatch);
+          cancelWatch = undefined;
+          return;
+        }
+        if (lookingForCancels) return;
+        lookingForCancels = true;
+        try {
+          for (const [id, reason] of await store.cancelRequests!([...live.keys()])) live.get(id)?.cancel(reason);
+        } catch {
+          // The store is down for a moment: the next look tries again.
+        } finally {
+          lookingForCancels = false;
+        }
+      },
+      Math.max(10, options.cancelPollMs ?? 1000),
+    );
+    cancelWatch.unref?.();
   };
 
   /** A handle that follows another execution (its own actor never ran, or stopped before a step). */
@@ -541,15 +582,30 @@ export function createEngine(options: EngineOptions = {}): Engine {
       start(target, input, execOptions).result) as Engine["execute"],
     getStatus: (id) => live.get(id)?.status() ?? finished.get(id),
     resume,
-    cancel: async (id, reason) => {
-      const run = live.get(id) ?? (durable === undefined ? undefined : await resume(id));
-      if (run === undefined) throw new ExecutionNotFoundError(id);
-      run.cancel(reason);
-      return run;
+    cancel: async (id, reason = "cancelled") => {
+      const local = live.get(id);
+      if (local !== undefined) {
+        local.cancel(reason);
+        return local;
+      }
+      if (durable === undefined) throw new ExecutionNotFoundError(id);
+      try {
+        const run = await resume(id);
+        run.cancel(reason);
+        return run;
+      } catch (error) {
+        // Another live engine runs it: leave it a request, which it reads within its cancelPollMs.
+        const store = options.store!;
+        if (!(error instanceof LeaseLostError) || store.requestCancel === undefined) throw error;
+        if (await store.requestCancel(id, reason)) return undefined;
+        return resume(id); // it finished meanwhile: its handle, as for any finished one
+      }
     },
     recover,
     close: async () => {
       unlisten?.();
+      if (cancelWatch !== undefined) clearInterval(cancelWatch);
+      cancelWatch = undefined;
       await loop?.stop();
       const runs = [...live.values()];
       if (durable === undefined) {

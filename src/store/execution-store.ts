@@ -200,6 +200,16 @@ export interface ExecutionStore {
     readonly executionIds?: readonly string[];
     readonly gone?: readonly string[];
   }): Promise<Lease[]>;
+  /**
+   * Ask whichever engine runs an unfinished execution to cancel it: the request is kept
+   * with the execution until it finishes, and the engine that holds it (or resumes it)
+   * reads it with `cancelRequests` and cancels it. Resolves false when the execution is
+   * finished or absent. Optional: without it, only the engine that runs an execution can
+   * cancel it.
+   */
+  requestCancel?(executionId: string, reason: string): Promise<boolean>;
+  /** Of these executions, the ones with a cancel request, with its reason. */
+  cancelRequests?(executionIds: readonly string[]): Promise<Map<string, string>>;
   get(executionId: string): Promise<RunRecord | undefined>;
   /** The journal of an execution from `fromSeq` (default 1), in seq order. */
   events(executionId: string, fromSeq?: number): Promise<JournalEvent[]>;

@@ -25,6 +25,8 @@ import {
 interface Row {
   run: RunRecord;
   journal: JournalEvent[];
+  /** Why someone asked for it to be cancelled. */
+  cancel?: string;
 }
 
 /**
@@ -144,6 +146,22 @@ export function memoryStore(): ExecutionStore {
 
     async get(executionId) {
       return rows.get(executionId)?.run;
+    },
+
+    async requestCancel(executionId, reason) {
+      const row = rows.get(executionId);
+      if (row === undefined || FINAL_STATUSES.has(row.run.status)) return false;
+      row.cancel ??= reason;
+      return true;
+    },
+
+    async cancelRequests(executionIds) {
+      const found = new Map<string, string>();
+      for (const id of executionIds) {
+        const reason = rows.get(id)?.cancel;
+        if (reason !== undefined) found.set(id, reason);
+      }
+      return found;
     },
 
     async journals(executionIds) {

@@ -96,6 +96,13 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
     CREATE INDEX runs_by_workflow ON ${s}.runs (workflow, started_at DESC, execution_id DESC);`,
   // A token of the create that made the row: how a retried create knows the row as its own.
   (s) => `ALTER TABLE ${s}.runs ADD COLUMN IF NOT EXISTS creator text;`,
+  // Cancel requests from engines that do not hold the execution (the studio, a CLI).
+  (s) => `
+    CREATE TABLE ${s}.cancel_requests (
+      execution_id text PRIMARY KEY,
+      reason text NOT NULL,
+      at bigint NOT NULL
+    );`,
 ];
 
 /** The projection's columns, bigints read as numbers (epoch milliseconds fit a double). */
@@ -662,6 +669,31 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
       return rows[0] === undefined ? undefined : recordOf(rows[0]);
     },
 
+    async requestCancel(executionId, reason) {
+      open();
+      // Kept only for an unfinished execution; the first request's reason stands.
+      const { rows } = await query<{ status: string }>(
+        `WITH run AS (SELECT status FROM ${s}.runs WHERE execution_id = $1),
+         kept AS (
+           INSERT INTO ${s}.cancel_requests (execution_id, reason, at)
+           SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM run WHERE status IN ('running', 'stopping', 'compensating'))
+           ON CONFLICT (execution_id) DO NOTHING
+         )
+         SELECT status FROM run`,
+        [executionId, reason, Date.now()],
+      );
+      return rows[0] !== undefined && ["running", "stopping", "compensating"].includes(rows[0].status);
+    },
+
+    async cancelRequests(executionIds) {
+      open();
+      const { rows } = await query<{ execution_id: string; reason: string }>(
+        `SELECT execution_id, reason FROM ${s}.cancel_requests WHERE execution_id = ANY($1::text[])`,
+        [executionIds],
+      );
+      return new Map(rows.map((r) => [r.execution_id, r.reason]));
+    },
+
     async events(executionId, fromSeq = 1) {
       open();
       const { rows } = await query<{ seq: number; type: string; at: number; data: string }>(
@@ -728,6 +760,9 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
           );
           if (rows.length > 0) {
             await client.query(`DELETE FROM ${s}.events WHERE execution_id = ANY($1::text[])`, [
+              rows.map((r) => r.execution_id),
+            ]);
+            await client.query(`DELETE FROM ${s}.cancel_requests WHERE execution_id = ANY($1::text[])`, [
               rows.map((r) => r.execution_id),
             ]);
           }

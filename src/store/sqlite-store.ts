@@ -17,6 +17,7 @@ import {
   decodeCursor,
   type ExecutionStore,
   encodeCursor,
+  FINAL_STATUSES,
   fenced,
   finishedAtOf,
   type JournalEvent,
@@ -25,6 +26,7 @@ import {
   type RunPatch,
   type RunQuery,
   type RunRow,
+  type RunStatus,
   recordOf,
 } from "./execution-store.js";
 
@@ -80,6 +82,12 @@ const MIGRATIONS: readonly string[] = [
      seq INTEGER NOT NULL,
      data TEXT NOT NULL,
      UNIQUE (execution_id, seq)
+   );`,
+  // Cancel requests from engines that do not hold the execution (the studio, a CLI).
+  `CREATE TABLE cancel_requests (
+     execution_id TEXT PRIMARY KEY,
+     reason TEXT NOT NULL,
+     at INTEGER NOT NULL
    );`,
 ];
 
@@ -179,6 +187,16 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
     deleteEvents: db.prepare("DELETE FROM events WHERE execution_id = ?"),
     deletePayloads: db.prepare("DELETE FROM payloads WHERE execution_id = ?"),
     deleteRun: db.prepare("DELETE FROM runs WHERE execution_id = ?"),
+    deleteCancel: db.prepare("DELETE FROM cancel_requests WHERE execution_id = ?"),
+    // Kept only for an unfinished execution; the first request's reason stands.
+    requestCancel: db.prepare<[string, string, number, string]>(
+      `INSERT OR IGNORE INTO cancel_requests (execution_id, reason, at)
+       SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE execution_id = ?
+         AND status IN ('running', 'stopping', 'compensating'))`,
+    ),
+    cancelRequests: db.prepare<[string], { execution_id: string; reason: string }>(
+      "SELECT execution_id, reason FROM cancel_requests WHERE execution_id IN (SELECT value FROM json_each(?))",
+    ),
   };
 
   const inlineBytes = options.inlineBytes ?? 2_048;
@@ -369,6 +387,18 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
       return row === undefined ? undefined : recordOf(row);
     },
 
+    async requestCancel(executionId, reason) {
+      open();
+      q.requestCancel.run(executionId, reason, Date.now(), executionId);
+      const row = q.run.get(executionId);
+      return row !== undefined && !FINAL_STATUSES.has(row.status as RunStatus);
+    },
+
+    async cancelRequests(executionIds) {
+      open();
+      return new Map(q.cancelRequests.all(JSON.stringify(executionIds)).map((r) => [r.execution_id, r.reason]));
+    },
+
     async journals(executionIds) {
       open();
       const found = new Map<string, JournalEvent[]>();
@@ -432,6 +462,7 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Exe
             q.deleteEvents.run(execution_id);
             q.deletePayloads.run(execution_id);
             q.deleteRun.run(execution_id);
+            q.deleteCancel.run(execution_id);
           }
           return ids.length;
         })

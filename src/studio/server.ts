@@ -10,7 +10,7 @@
  * cancel a run.
  */
 
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
@@ -166,6 +166,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
   const list = new ExecutionList(engine);
   const app = new Hono();
   let port = 0;
+  const sessions = new Set<string>();
   let opened: (() => void) | undefined;
   const firstPage = new Promise<void>((resolve) => {
     opened = resolve;
@@ -180,11 +181,15 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
       if (!LOOPBACK.has(name)) return c.text("Not a loopback host", 403);
     }
     if (token !== undefined) {
-      const query = c.req.query("token");
       const bearer = c.req.header("authorization")?.replace(/^Bearer /, "");
-      if (sameSecret(query, token)) {
-        setCookie(c, COOKIE, token, { httpOnly: true, sameSite: "Strict", path: "/" });
-      } else if (!sameSecret(bearer, token) && !sameSecret(getCookie(c, COOKIE), token)) {
+      if (sameSecret(c.req.query("token"), token)) {
+        // The cookie holds a session of its own, not the token (a cookie reaches every port of
+        // the host); the token leaves the address bar.
+        const session = randomBytes(24).toString("base64url");
+        sessions.add(session);
+        setCookie(c, COOKIE, session, { httpOnly: true, sameSite: "Strict", path: "/" });
+        if (c.req.method === "GET" && c.req.path === "/") return c.redirect("/", 303);
+      } else if (!sameSecret(bearer, token) && !sessions.has(getCookie(c, COOKIE) ?? "")) {
         return c.text("This studio needs its token: open the URL it printed", 401);
       }
     }
@@ -195,11 +200,15 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
 
   // Actions only from the page itself: its header (a cross-site form cannot set it) and its origin.
   app.use("/api/*", async (c: Context, next: Next) => {
+    // Another site's page may not even open the API (its live stream would count as a page).
+    if (c.req.header("sec-fetch-site") === "cross-site") {
+      return c.json({ error: { name: "Forbidden", message: "The studio's API serves its own page only" } }, 403);
+    }
     if (c.req.method !== "GET") {
       const origin = c.req.header("origin");
       if (
         c.req.header("x-rubberduck-studio") !== "1" ||
-        (origin !== undefined && new URL(origin).host !== c.req.header("host"))
+        (origin !== undefined && hostOf(origin) !== c.req.header("host"))
       ) {
         return c.json({ error: { name: "Forbidden", message: "Actions come from the studio's own page" } }, 403);
       }
@@ -217,8 +226,8 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
   app.get("/assets/trace.css", (c) => c.body(traceCss, 200, { "Content-Type": "text/css; charset=utf-8" }));
   app.get("/assets/:file", async (c) => {
     const file = c.req.param("file");
-    const where = MODULES[file];
-    if (where === undefined) return c.notFound();
+    if (!Object.hasOwn(MODULES, file)) return c.notFound();
+    const where = MODULES[file]!;
     const type = file.endsWith(".css") ? "text/css" : "text/javascript";
     return c.body(await readFile(where(), "utf8"), 200, { "Content-Type": `${type}; charset=utf-8` });
   });
@@ -250,8 +259,10 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
   app.get("/api/workflows", (c) => c.json(workflowsView(engine)));
 
   app.post("/api/executions/:id/cancel", async (c) => {
-    const run = await engine.cancel(c.req.param("id"), "cancelled from the studio");
-    return c.json({ executionId: run.id });
+    const id = c.req.param("id");
+    const run = await engine.cancel(id, "cancelled from the studio");
+    // undefined: another live engine runs it, and was asked to (it reads the request within a second).
+    return c.json({ executionId: id, requested: run === undefined });
   });
 
   app.post("/api/executions/:id/resume", async (c) => {
@@ -272,17 +283,25 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
 
   app.get("/api/live", (c) =>
     streamSSE(c, async (stream) => {
+      // Listen for the end first: a client gone before the first write must not leak a subscription.
+      const ended = new Promise<void>((resolve) => stream.onAbort(resolve));
       let id = 0;
       const unsubscribe = feed.subscribe((ids) => {
         void stream.writeSSE({ event: "changed", data: JSON.stringify(ids), id: String(++id) });
       });
-      await stream.writeSSE({ event: "hello", data: "{}" });
-      opened?.();
       // Comments keep proxies and the browser from timing the stream out.
       const beat = setInterval(() => void stream.write(": keep-alive\n\n"), 15_000);
-      await new Promise<void>((resolve) => stream.onAbort(resolve));
-      clearInterval(beat);
-      unsubscribe();
+      beat.unref();
+      try {
+        if (!stream.aborted) {
+          await stream.writeSSE({ event: "hello", data: "{}" });
+          opened?.();
+          await ended;
+        }
+      } finally {
+        clearInterval(beat);
+        unsubscribe();
+      }
     }),
   );
 
@@ -310,6 +329,15 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       }),
   };
+}
+
+/** The host of an Origin header; undefined for one that is not a URL (`null`, from a sandboxed frame or a file). */
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
 }
 
 function errorJson(error: unknown) {

@@ -111,7 +111,10 @@ export interface StepView {
   readonly attempts: number;
   readonly compensations: number;
   readonly durationMs: number | undefined;
-  /** Its input, as the journal lets it be rebuilt: the workflow input and its dependencies' outputs. */
+  /**
+   * Its input, as the journal lets it be rebuilt: from the workflow input as the caller gave
+   * it (before its schema's defaults and transforms) and its dependencies' outputs.
+   */
   readonly input: Readonly<Record<string, unknown>> | undefined;
   readonly output: Readonly<Record<string, unknown>> | undefined;
   readonly error: ReturnType<typeof serializeError> | undefined;
@@ -130,6 +133,9 @@ const STATE_AFTER: Partial<Record<string, StepState>> = {
   "step.compensated": "compensated",
   "step.compensation_failed": "compensation_failed",
 };
+
+/** The events that end a step or its rollback, with the error that ended it. */
+const ENDINGS = new Set(["step.failed", "step.degraded", "step.cancelled", "step.compensation_failed"]);
 
 /** The registered definition an execution ran on, if this engine has it. */
 function definitionOf(registry: WorkflowRegistry, run: RunRecord): AnyWorkflow | undefined {
@@ -179,8 +185,12 @@ export async function executionView(engine: Engine, executionId: string) {
   const now = Date.now();
   const workflowInput = (top.find((e) => e.type === "workflow.started")?.input ?? {}) as Record<string, unknown>;
   const outputs = new Map<string, Readonly<Record<string, unknown>>>();
-  for (const e of top)
-    if (e.type === "step.succeeded" && e.step !== undefined && e.output) outputs.set(e.step, e.output);
+  // A degraded step's fallback outputs are what its dependents read.
+  for (const e of top) {
+    if ((e.type === "step.succeeded" || e.type === "step.degraded") && e.step !== undefined && e.output) {
+      outputs.set(e.step, e.output);
+    }
+  }
   const rows = new Map(timeline.rows.filter((r) => r.path.length === 0).map((r) => [r.step, r]));
   const steps: StepView[] = header.steps.map((s) => {
     const own = top.filter((e) => e.step === s.name);
@@ -189,7 +199,8 @@ export async function executionView(engine: Engine, executionId: string) {
       const state = STATE_AFTER[e.type];
       if (state !== undefined && visited.at(-1) !== state) visited.push(state);
     }
-    const failure = own.findLast((e) => e.error !== undefined)?.error;
+    // The error that ended the step (or its rollback): not an attempt's that was retried.
+    const failure = own.findLast((e) => e.error !== undefined && ENDINGS.has(e.type))?.error;
     const row = rows.get(s.name);
     const plannedStep = planned?.steps.find((p) => p.name === s.name);
     return {

@@ -220,15 +220,40 @@ describe.each(stores)("durable executions on the %s store", (_name, open) => {
     await run.result.catch(() => {});
     held.resolve();
     const handle = await first.cancel(run.id);
-    const result = await handle.result;
+    const result = await handle!.result;
     expect(result.status).toBe("cancelled");
     expect(log.filter((l) => l === "undo a")).toHaveLength(1);
     const journal = await first.runs.get(run.id);
     expect(journal.events.map((e) => e.type)).toContain("workflow.cancelled");
     // A finished one stays as it is; an unknown one is an error.
-    expect((await (await first.cancel(run.id)).result).status).toBe("cancelled");
+    expect((await (await first.cancel(run.id))!.result).status).toBe("cancelled");
     await expect(first.cancel("no-such-run")).rejects.toBeInstanceOf(ExecutionNotFoundError);
     await first.close();
+    await store.close();
+  });
+
+  it("cancel by id of an execution another live engine runs: a request in the store, which that engine acts on", async () => {
+    const store = open();
+    const log: string[] = [];
+    const gate = deferred();
+    const wf = chain(log, { open: false, wait: gate.promise });
+    const runner = createEngine({ workflows: [wf], store, owner: "runner", cancelPollMs: 20 });
+    const studio = createEngine({ workflows: [wf], store, owner: "studio" });
+    const run = runner.start("chain", { n: 1, fail: false });
+    const seen: string[] = [];
+    run.events.subscribe((e) => seen.push(e.type));
+    await until(() => log.includes(`b#1 ${run.id}:b`));
+    expect(await studio.cancel(run.id, "asked from elsewhere")).toBeUndefined();
+    await until(() => seen.includes("workflow.interrupted"));
+    gate.resolve(); // b ignores its signal: it ends, and the cancel stands
+    const result = await run.result;
+    expect(result.status).toBe("cancelled");
+    expect(result.error?.message).toContain("asked from elsewhere");
+    expect(result.compensation.compensated).toEqual(["b", "a"]);
+    // Finished: a request now is too late, and the handle has its result.
+    expect((await (await studio.cancel(run.id))!.result).status).toBe("cancelled");
+    await runner.close();
+    await studio.close();
     await store.close();
   });
 

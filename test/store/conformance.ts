@@ -275,5 +275,25 @@ export function storeConformance(name: string, open: () => ExecutionStore | Prom
         ).toBe(true);
       }),
     );
+
+    it(
+      "keeps a cancel request for an unfinished execution (the first reason stands), and none for a finished one",
+      withStore(async (store) => {
+        if (store.requestCancel === undefined || store.cancelRequests === undefined) return;
+        const { lease } = (await store.create(run("live"), [ev(1)], { owner: "a", until: 9_000 })) as { lease: Lease };
+        const done = (await store.create(run("done"), [ev(1)], { owner: "a", until: 9_000 })) as { lease: Lease };
+        await store.append(done.lease, [ev(2)], { status: "succeeded", updatedAt: 2 });
+        expect(await store.cancelRequests(["live", "done", "nope"])).toEqual(new Map());
+        expect(await store.requestCancel("live", "from the studio")).toBe(true);
+        expect(await store.requestCancel("live", "again")).toBe(true);
+        expect(await store.requestCancel("done", "too late")).toBe(false);
+        expect(await store.requestCancel("nope", "no such")).toBe(false);
+        expect(await store.cancelRequests(["live", "done", "nope"])).toEqual(new Map([["live", "from the studio"]]));
+        // The request does not fence the lease: its holder goes on writing, and cancels.
+        await store.append(lease, [ev(2)], { status: "cancelled", updatedAt: 3 });
+        expect(await store.prune({ finishedBefore: 10 })).toBe(2);
+        expect(await store.cancelRequests(["live"])).toEqual(new Map());
+      }),
+    );
   });
 }

@@ -34,7 +34,7 @@ if (url === undefined) {
       await client.connect();
       const { rows } = await client.query(`SELECT version FROM ${schema}.schema_version`);
       await client.end();
-      expect(rows).toEqual([{ version: 3 }]);
+      expect(rows).toEqual([{ version: 4 }]);
       await Promise.all(stores.map((store) => store.close()));
     });
 

@@ -198,6 +198,30 @@ describe(`the studio in Chromium${skipNote}`, () => {
   );
 
   it.skipIf(!hasChromium)(
+    "Cancel on the page of an execution another engine runs: a request it acts on",
+    async () => {
+      const otherStore = sqliteStore(file);
+      const other = createEngine({ workflows: [order], store: otherStore, owner: "worker-3", cancelPollMs: 50 });
+      try {
+        const run = other.start(order, { sku: "duck-3" });
+        await open(`/runs/${run.id}`);
+        await page.locator('.dag-html g.node[data-step="wait_for_warehouse"][data-status="running"]').waitFor();
+        await page.click("button.cancel");
+        await page.getByText("Asked worker-3 to cancel it").waitFor();
+        await page.locator(`.execution[data-status="cancelled"]`).waitFor();
+        const result = await run.result;
+        expect(result.status).toBe("cancelled");
+        expect(result.compensation.compensated).toEqual(["reserve"]);
+      } finally {
+        await other.close();
+        await otherStore.close();
+      }
+      expect(problems).toEqual([]);
+    },
+    30_000,
+  );
+
+  it.skipIf(!hasChromium)(
     "shows markup in step names, errors and outputs as text, and runs none of it",
     async () => {
       const result = await engine.execute(hostile, {});

@@ -72,22 +72,28 @@ describe("the studio's server", () => {
     expect(studio.url).toContain(`?token=${token}`);
     expect((await raw(studio.port, "/api/executions")).status).toBe(401);
     expect((await raw(studio.port, "/api/executions?token=wrong")).status).toBe(401);
+    // The token leaves the address bar: a redirect, with a session cookie (not the token).
     const first = await raw(studio.port, `/?token=${token}`);
-    expect(first.status).toBe(200);
-    const cookie = String((first.headers["set-cookie"] as string[])[0]).split(";")[0]!;
-    expect(String((first.headers["set-cookie"] as string[])[0])).toMatch(/HttpOnly/i);
+    expect(first.status).toBe(303);
+    expect(first.headers.location).toBe("/");
+    const setCookie = String((first.headers["set-cookie"] as string[])[0]);
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).not.toContain(token);
+    const cookie = setCookie.split(";")[0]!;
+    expect((await raw(studio.port, "/", { cookie })).status).toBe(200);
     expect((await raw(studio.port, "/api/executions", { cookie })).status).toBe(200);
+    expect((await raw(studio.port, "/api/executions", { cookie: "rubberduck_studio=guess" })).status).toBe(401);
     expect((await raw(studio.port, "/api/executions", { authorization: `Bearer ${token}` })).status).toBe(200);
   });
 
-  it("answers errors as typed JSON: an unknown execution, one another engine runs", async () => {
+  it("answers errors as typed JSON, cancels what another engine runs by a request, refuses what is not its page's", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "rd-studio-server-")), "runs.db");
     const store = sqliteStore(file);
     const otherStore = sqliteStore(file);
     const gate = deferred<void>();
     const slow = workflow("slow").step("wait", { run: () => gate.promise });
     engine = createEngine({ workflows: [slow], store, owner: "studio" });
-    const other = createEngine({ workflows: [slow], store: otherStore, owner: "runner" });
+    const other = createEngine({ workflows: [slow], store: otherStore, owner: "runner", cancelPollMs: 50 });
     try {
       studio = await startStudio({ engine, port: 0 });
       const missing = await raw(studio.port, "/api/executions/nope");
@@ -97,12 +103,21 @@ describe("the studio's server", () => {
       // Its row (and lease) is journaled before its first step runs.
       await new Promise((resolve) => setTimeout(resolve, 100));
       const own = { "x-rubberduck-studio": "1" };
+      // Another engine runs it: the studio leaves it a cancel request, which that engine acts on.
+      const seen: string[] = [];
+      run.events.subscribe((e) => seen.push(e.type));
       const held = await raw(studio.port, `/api/executions/${run.id}/cancel`, own, "POST");
-      expect(held.status).toBe(409);
-      expect(JSON.parse(held.body).error).toMatchObject({ code: "LEASE_LOST" });
-      expect(JSON.parse(held.body).error.message).toContain("runner");
+      expect(held.status).toBe(200);
+      expect(JSON.parse(held.body)).toEqual({ executionId: run.id, requested: true });
+      while (!seen.includes("workflow.interrupted")) await new Promise((resolve) => setTimeout(resolve, 20));
       gate.resolve();
-      expect((await run.result).status).toBe("succeeded");
+      expect((await run.result).status).toBe("cancelled");
+      // An action that is not the page's own; a broken origin; a file name of Object's.
+      expect(
+        (await raw(studio.port, `/api/executions/${run.id}/rerun`, { ...own, origin: "null" }, "POST")).status,
+      ).toBe(403);
+      expect((await raw(studio.port, "/api/executions", { "sec-fetch-site": "cross-site" })).status).toBe(403);
+      expect((await raw(studio.port, "/assets/toString")).status).toBe(404);
     } finally {
       await other.close();
       await otherStore.close();

@@ -60,9 +60,14 @@ function useConnected() {
   return connected;
 }
 
-/** Load `path`, again on `reload()`; a reload while one is in flight runs once it ends. */
+/**
+ * Load `path`, again on `reload()`; a reload while one is in flight runs once it ends,
+ * and always for the path asked for last (an answer for an earlier path is dropped).
+ */
 function useJson(path) {
   const [state, setState] = useState({ data: undefined, error: undefined });
+  const current = useRef(path);
+  current.current = path;
   const busy = useRef(false);
   const again = useRef(false);
   const load = useCallback(async () => {
@@ -71,10 +76,13 @@ function useJson(path) {
       return;
     }
     busy.current = true;
+    const asked = current.current;
     try {
-      setState({ data: await api(path), error: undefined });
+      const data = await api(asked);
+      if (asked === current.current) setState({ data, error: undefined });
+      else again.current = true;
     } catch (error) {
-      setState((s) => ({ data: s.data, error: error.message }));
+      if (asked === current.current) setState((s) => ({ data: s.data, error: error.message }));
     } finally {
       busy.current = false;
       if (again.current) {
@@ -82,11 +90,11 @@ function useJson(path) {
         load();
       }
     }
-  }, [path]);
+  }, []);
   useEffect(() => {
     setState({ data: undefined, error: undefined });
     load();
-  }, [load]);
+  }, [path, load]);
   return [state, load];
 }
 
@@ -110,13 +118,22 @@ function Badge({ status }) {
 function ExecutionsPage({ query }) {
   const status = query.get("status") ?? "";
   const wf = query.get("workflow") ?? "";
+  const cursor = query.get("cursor") ?? "";
   const params = new URLSearchParams();
   if (status) params.set("status", status);
   if (wf) params.set("workflow", wf);
+  if (cursor) params.set("cursor", cursor);
+  const page = (next) => {
+    const q = new URLSearchParams(query);
+    if (next) q.set("cursor", next);
+    else q.delete("cursor");
+    return `#/?${q}`;
+  };
   const [{ data, error }, reload] = useJson(`/api/executions?${params}`);
   useLive(() => reload());
   const filter = (key, value) => {
     const next = new URLSearchParams(query);
+    next.delete("cursor");
     if (value) next.set(key, value);
     else next.delete(key);
     location.hash = `#/?${next}`;
@@ -155,6 +172,10 @@ function ExecutionsPage({ query }) {
           </tbody>
         </table>`)
     }
+    <p class="pages">
+      ${cursor && html`<a class="newest" href=${page("")}>← Newest</a>`}
+      ${data?.cursor && html`<a class="older" href=${page(data.cursor)}>Older →</a>`}
+    </p>
   </section>`;
 }
 
@@ -165,14 +186,18 @@ function Actions({ run, onDone }) {
     setBusy(true);
     setMessage(undefined);
     try {
-      const { executionId } = await api(`/api/executions/${encodeURIComponent(run.executionId)}/${action}`, {
+      const { executionId, requested } = await api(`/api/executions/${encodeURIComponent(run.executionId)}/${action}`, {
         method: "POST",
         body: "{}",
       });
       if (action === "rerun") location.hash = `#/runs/${encodeURIComponent(executionId)}`;
-      else onDone();
+      else {
+        if (requested)
+          setMessage({ text: `Asked ${run.owner ?? "the engine that runs it"} to cancel it`, error: false });
+        onDone();
+      }
     } catch (error) {
-      setMessage(error.message);
+      setMessage({ text: error.message, error: true });
     } finally {
       setBusy(false);
     }
@@ -184,7 +209,7 @@ function Actions({ run, onDone }) {
     ${run.status === "interrupted" && html`<button class="resume" disabled=${busy || !run.registered} onClick=${() => act("resume")}>Resume</button>`}
     <button class="rerun" disabled=${busy || !run.registered} onClick=${() => act("rerun")}
       title=${run.registered ? "Start a new execution with the same input" : "This studio does not have that workflow version"}>Run again</button>
-    ${message && html`<p class="notice error" role="alert">${message}</p>`}
+    ${message && html`<p class=${message.error ? "notice error" : "notice"} role="status">${message.text}</p>`}
   </div>`;
 }
 
@@ -196,7 +221,7 @@ function StepDetails({ step }) {
       step.compensations ? ` · ${step.compensations} compensation attempt${step.compensations === 1 ? "" : "s"}` : ""
     }${step.durationMs !== undefined ? ` · ${ms(step.durationMs)}` : ""}${step.dependencies.length ? ` · after ${step.dependencies.join(", ")}` : ""}</p>
     <div class="step-grid">
-      <div><h4>Input</h4><pre class="value input">${step.input === undefined ? "—" : json(step.input)}</pre></div>
+      <div><h4 title="rebuilt from the journal: the workflow input as given (before its schema's defaults) and the outputs it read">Input</h4><pre class="value input">${step.input === undefined ? "—" : json(step.input)}</pre></div>
       <div><h4>Output</h4><pre class="value output">${step.output === undefined ? "—" : json(step.output)}</pre></div>
       ${step.error && html`<div class="wide"><h4>Error</h4><pre class="value error">${step.error.name}${step.error.code ? ` (${step.error.code})` : ""}: ${step.error.message}${step.error.cause ? `\ncause: ${json(step.error.cause)}` : ""}</pre></div>`}
       <div class="wide"><h4>Step actor: ${step.state ?? "not started"}</h4>
@@ -292,7 +317,10 @@ function App() {
   const connected = useConnected();
   const page = useMemo(() => {
     const run = route.path.match(/^\/runs\/(.+)$/);
-    if (run) return html`<${ExecutionPage} id=${decodeURIComponent(run[1])} />`;
+    if (run) {
+      const id = decodeURIComponent(run[1]);
+      return html`<${ExecutionPage} key=${id} id=${id} />`;
+    }
     if (route.path === "/workflows") return html`<${WorkflowsPage} />`;
     return html`<${ExecutionsPage} query=${route.query} />`;
   }, [route]);
