@@ -84,9 +84,13 @@ export class ChangeFeed {
     this.#polling = true;
     try {
       const now = Date.now();
-      const { runs } = await this.#engine.runs.list({ limit: 200 });
+      // The newest, and every unfinished one however old (the ones that can still change).
+      const [newest, unfinished] = await Promise.all([
+        this.#engine.runs.list({ limit: 200 }),
+        this.#engine.runs.list({ status: ["running", "stopping", "compensating"], limit: 500 }),
+      ]);
       const seen = new Map<string, string>();
-      for (const r of runs) {
+      for (const r of [...newest.runs, ...unfinished.runs]) {
         const held = r.leaseUntil !== undefined && r.leaseUntil >= now;
         seen.set(r.executionId, `${r.status}:${r.lastSeq}:${held}`);
       }

@@ -146,6 +146,9 @@ function definitionOf(registry: WorkflowRegistry, run: RunRecord): AnyWorkflow |
   }
 }
 
+/** The most steps whose DAG is laid out again at every change of a run. */
+const MAX_LIVE_DAG = 300;
+
 /** Everything the execution page shows. */
 export async function executionView(engine: Engine, executionId: string) {
   const { run, events, result } = await engine.runs.get(executionId);
@@ -177,10 +180,15 @@ export async function executionView(engine: Engine, executionId: string) {
   const trace = { header, entries, footer };
   const timeline = traceTimeline(trace);
   let dag: string;
-  try {
-    dag = traceDagSection(trace, timeline);
-  } catch {
-    dag = "";
+  if (header.steps.length > MAX_LIVE_DAG) {
+    // Its layout would take seconds on the engine's thread at every change.
+    dag = `<section class="card dag"><p class="notice">${header.steps.length} steps: too many to draw the DAG live (rubberduck graph draws it).</p></section>`;
+  } else {
+    try {
+      dag = traceDagSection(trace, timeline);
+    } catch {
+      dag = "";
+    }
   }
   const now = Date.now();
   const workflowInput = (top.find((e) => e.type === "workflow.started")?.input ?? {}) as Record<string, unknown>;
