@@ -3,8 +3,9 @@
  * studio on a SQLite store. The list shows a running execution and updates when it ends
  * (run by another engine on the same file: the studio tails the store); a run page shows
  * the DAG and timeline and follows the steps live; Cancel on the page rolls the run
- * back, journaled; names, errors and outputs full of markup are shown as text; and no
- * page logs an error. Skipped when /usr/bin/chromium is missing (CI installs it).
+ * back, journaled (one this engine runs, and one another engine runs, by a request);
+ * Resume finishes an interrupted one; Run again starts one with the same input; names,
+ * errors and outputs full of markup are shown as text; and no page logs an error. Skipped when /usr/bin/chromium is missing (CI installs it).
  *
  * `UPDATE_STUDIO_SCREENSHOTS=1 npx vitest run test/studio/browser.test.ts` also rewrites
  * visualizations/studio-executions.png and visualizations/studio-compensated-run.png.
@@ -216,6 +217,38 @@ describe(`the studio in Chromium${skipNote}`, () => {
         await other.close();
         await otherStore.close();
       }
+      expect(problems).toEqual([]);
+    },
+    30_000,
+  );
+
+  it.skipIf(!hasChromium)(
+    "Resume on the page of an interrupted execution: the studio's engine finishes it",
+    async () => {
+      // Its engine stops mid-run (a deploy): the execution is left interrupted, its lease released.
+      const otherStore = sqliteStore(file);
+      const other = createEngine({ workflows: [order], store: otherStore, owner: "worker-4" });
+      const run = other.start(order, { sku: "duck-4" });
+      const stopped = run.result.catch(() => "stopped");
+      const journaled = async () => (await engine.runs.get(run.id).catch(() => undefined))?.events ?? [];
+      while ((await journaled()).every((e) => e.step !== "wait_for_warehouse")) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await other.close();
+      await otherStore.close();
+      expect(await stopped).toBe("stopped");
+      await open(`/runs/${run.id}`);
+      await page.locator(`.execution[data-status="interrupted"]`).waitFor();
+      gateOf(run.id).resolve();
+      await page.click("button.resume");
+      await page.locator(`.execution[data-status="succeeded"]`).waitFor();
+      const { run: record, events } = await engine.runs.get(run.id);
+      expect(record.owner).toBe("studio-test");
+      // `reserve` ran once; the step in flight ran again with its next attempt.
+      expect(events.filter((e) => e.type === "step.started" && e.step === "reserve")).toHaveLength(1);
+      expect(
+        events.filter((e) => e.type === "step.started" && e.step === "wait_for_warehouse").map((e) => e.attempt),
+      ).toEqual([1, 2]);
       expect(problems).toEqual([]);
     },
     30_000,
