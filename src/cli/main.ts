@@ -322,11 +322,6 @@ async function run(file: string, options: RunOptions): Promise<number> {
   });
   // Whatever happens from here, the engine, the store and the servers are closed once.
   let shown: Awaited<ReturnType<typeof openStudio>> | undefined;
-  const shutDown = async () => {
-    await shown?.close();
-    await engine.close();
-    await store?.close();
-  };
   try {
     if (options.studio !== undefined) {
       shown = await openStudio(engine, { port: options.studio === true ? 4280 : options.studio });
@@ -360,8 +355,18 @@ async function run(file: string, options: RunOptions): Promise<number> {
     }
     return exitCode(result);
   } finally {
-    await shutDown();
-    await inspector?.stop();
+    // Each closed whatever the others do: a server left open would keep the process alive.
+    const failures = (
+      await Promise.allSettled([
+        (async () => {
+          await shown?.close();
+          await engine.close();
+        })().finally(() => store?.close()),
+        inspector?.stop(),
+      ])
+    ).filter((r) => r.status === "rejected");
+    if (failures.length > 0)
+      process.stderr.write(`Closing: ${String((failures[0] as PromiseRejectedResult).reason)}\n`);
   }
 }
 
@@ -369,8 +374,9 @@ async function run(file: string, options: RunOptions): Promise<number> {
 function redacted(where: string): string {
   try {
     const url = new URL(where);
-    if (url.password === "") return where;
-    url.password = "…";
+    if (url.password === "" && !url.searchParams.has("password")) return where;
+    if (url.password !== "") url.password = "***";
+    if (url.searchParams.has("password")) url.searchParams.set("password", "***");
     return url.toString();
   } catch {
     return where; // a file

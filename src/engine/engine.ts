@@ -11,7 +11,13 @@ import { memoryCache } from "../cache/memory.js";
 import type { CacheStore } from "../cache/store.js";
 import type { AnyWorkflowLike } from "../dsl/step.js";
 import type { AnyWorkflow, InputOf, ResultOf } from "../dsl/workflow.js";
-import { ExecutionNotFoundError, ExecutorNotFoundError, LeaseLostError, RecoveryLimitError } from "../errors.js";
+import {
+  DefinitionMismatchError,
+  ExecutionNotFoundError,
+  ExecutorNotFoundError,
+  LeaseLostError,
+  RecoveryLimitError,
+} from "../errors.js";
 import type { WorkflowEvent } from "../events.js";
 import type { Executor } from "../executors/executor.js";
 import { toWorkflowEvent } from "../journal/codec.js";
@@ -252,6 +258,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
         : [options.telemetry as Telemetry];
   const instrument = combineInstruments(telemetry);
   const executors = options.executors;
+  const cancelPollMs = options.cancelPollMs ?? 1000;
+  if (!(cancelPollMs > 0) || !Number.isFinite(cancelPollMs) || cancelPollMs > 2 ** 31 - 1) {
+    throw new TypeError(`Expected \`cancelPollMs\` to be a positive number of ms, got ${String(options.cancelPollMs)}`);
+  }
   const events = new Subject<WorkflowEvent>();
   const live = new Map<string, WorkflowRun>();
   /** Idempotent starts checking the store, before they run or follow the execution they found. */
@@ -344,6 +354,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return execution;
   };
 
+  /**
+   * Act on a cancel request once per handle, and only while the run is running: a second
+   * CANCEL would cut short its abort grace or abort its rollback (a request stays in the
+   * store until the execution ends, and is read again at every poll).
+   */
+  const cancelled = new WeakSet<WorkflowRun>();
+  const honourCancel = (run: WorkflowRun, reason: string) => {
+    if (cancelled.has(run)) return;
+    cancelled.add(run);
+    if (phaseOf(run) === "running") run.cancel(reason);
+  };
+
   /** Cancel requests other engines left in the store for executions this one runs: read every cancelPollMs. */
   let cancelWatch: ReturnType<typeof setInterval> | undefined;
   let lookingForCancels = false;
@@ -360,14 +382,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
         if (lookingForCancels) return;
         lookingForCancels = true;
         try {
-          for (const [id, reason] of await store.cancelRequests!([...live.keys()])) live.get(id)?.cancel(reason);
+          for (const [id, reason] of await store.cancelRequests!([...live.keys()])) {
+            const run = live.get(id);
+            if (run !== undefined) honourCancel(run, reason);
+          }
         } catch {
           // The store is down for a moment: the next look tries again.
         } finally {
           lookingForCancels = false;
         }
       },
-      Math.max(10, options.cancelPollMs ?? 1000),
+      Math.max(10, cancelPollMs),
     );
     cancelWatch.unref?.();
   };
@@ -414,6 +439,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
           }
           holding.delete(executionId);
           live.set(executionId, execution.run);
+          watchCancels();
           execution.release();
         },
         (error: unknown) => execution.abandon(error instanceof Error ? error : new Error(String(error))),
@@ -460,7 +486,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const until = record.leaseUntil === undefined ? "" : ` until ${new Date(record.leaseUntil).toISOString()}`;
       throw new LeaseLostError(executionId, `it is leased by ${record.owner ?? "another engine"}${until}`);
     }
-    return relaunch(wf, lease, await d.history(executionId));
+    const requested = await options.store!.cancelRequests?.([executionId]);
+    return relaunch(wf, lease, await d.history(executionId), requested?.get(executionId));
   };
 
   /** A claimed execution, rebuilt from its journal and resumed here. */
@@ -468,6 +495,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     wf: AnyWorkflow,
     lease: Lease,
     history: Parameters<typeof launch>[5],
+    cancelRequested?: string,
   ): Promise<WorkflowRun> => {
     const d = needStore();
     const last = history?.findLast((e) => e.path === undefined);
@@ -492,7 +520,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
     let journal: StoreJournal | undefined;
     try {
-      return launch(
+      const run = launch(
         wf,
         undefined,
         {},
@@ -505,6 +533,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
           )),
         history,
       ).run;
+      // Someone asked for it to be cancelled while no engine ran it: it resumes into its rollback.
+      if (cancelRequested !== undefined) honourCancel(run, cancelRequested);
+      return run;
     } catch (error) {
       // It could not be rebuilt (a journal this definition cannot fold): let go of it, and
       // of its lease, rather than renew a lease with nothing behind it.
@@ -541,10 +572,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const leases = await d.claimAll(batch);
       if (leases.length < batch.length) unclaimed = true;
       const histories = await d.histories(leases.map((l) => l.executionId));
+      const requested = await options.store!.cancelRequests?.(leases.map((l) => l.executionId));
       for (const lease of leases) {
         const record = byId.get(lease.executionId)!;
         try {
-          runs.push(await relaunch(d.definitionOf(record), lease, histories.get(lease.executionId) ?? []));
+          const history = histories.get(lease.executionId) ?? [];
+          runs.push(await relaunch(d.definitionOf(record), lease, history, requested?.get(lease.executionId)));
         } catch (error) {
           warnAdapter("Recovery", `of execution ${lease.executionId}`, error, "RubberDuckRecoveryWarning");
         }
@@ -595,8 +628,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
         return run;
       } catch (error) {
         // Another live engine runs it: leave it a request, which it reads within its cancelPollMs.
+        // Or this engine lacks its definition: whichever engine resumes it acts on the request.
         const store = options.store!;
-        if (!(error instanceof LeaseLostError) || store.requestCancel === undefined) throw error;
+        const leftForAnother = error instanceof LeaseLostError || error instanceof DefinitionMismatchError;
+        if (!leftForAnother || store.requestCancel === undefined) throw error;
         if (await store.requestCancel(id, reason)) return undefined;
         return resume(id); // it finished meanwhile: its handle, as for any finished one
       }

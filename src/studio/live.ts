@@ -98,6 +98,8 @@ export class ChangeFeed {
       this.#seen = seen;
       if (before === undefined) return;
       for (const [id, signature] of seen) if (before.get(id) !== signature) this.#changed(id);
+      // Gone from both lists: an older execution that finished (or was pruned).
+      for (const id of before.keys()) if (!seen.has(id)) this.#changed(id);
     } catch {
       // The store is down for a moment: the next look tries again.
     } finally {

@@ -187,7 +187,11 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
         // the host); the token leaves the address bar.
         const session = randomBytes(24).toString("base64url");
         sessions.add(session);
-        setCookie(c, COOKIE, session, { httpOnly: true, sameSite: "Strict", path: "/" });
+        // The oldest sessions go first past a thousand.
+        if (sessions.size > 1000) sessions.delete(sessions.values().next().value!);
+        // Lax: the page opened from a link elsewhere still gets it on the redirect; the API's
+        // actions are guarded by their header and origin, and cross-site fetches refused.
+        setCookie(c, COOKIE, session, { httpOnly: true, sameSite: "Lax", path: "/" });
         if (c.req.method === "GET" && c.req.path === "/") return c.redirect("/", 303);
       } else if (!sameSecret(bearer, token) && !sessions.has(getCookie(c, COOKIE) ?? "")) {
         return c.text("This studio needs its token: open the URL it printed", 401);

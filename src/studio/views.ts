@@ -180,8 +180,8 @@ export async function executionView(engine: Engine, executionId: string) {
   const trace = { header, entries, footer };
   const timeline = traceTimeline(trace);
   let dag: string;
-  if (header.steps.length > MAX_LIVE_DAG) {
-    // Its layout would take seconds on the engine's thread at every change.
+  if (header.steps.length > MAX_LIVE_DAG && !FINISHED.has(run.status)) {
+    // Its layout would take a second or more on the engine's thread at every change.
     dag = `<section class="card dag"><p class="notice">${header.steps.length} steps: too many to draw the DAG live (rubberduck graph draws it).</p></section>`;
   } else {
     try {

@@ -257,6 +257,83 @@ describe.each(stores)("durable executions on the %s store", (_name, open) => {
     await store.close();
   });
 
+  it("a cancel request is acted on once: the abort grace and a slow rollback run their course", async () => {
+    const store = open();
+    const log: string[] = [];
+    const wf = workflow("slow_undo", { abortGrace: 5_000 })
+      .step("a", {
+        outputs: ["x"],
+        run: () => ({ x: 1 }),
+        // Takes 150 ms, and stops if told to.
+        compensate: async (ctx) => {
+          await new Promise((resolve, reject) => {
+            setTimeout(resolve, 150);
+            ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason));
+          });
+          log.push("undo a");
+        },
+      })
+      .step("b", {
+        inputs: ["x"],
+        run: (_input, ctx) =>
+          new Promise((_resolve, reject) => {
+            log.push("b");
+            // Stops gracefully, 100 ms after it is told to: well within the grace.
+            ctx.signal.addEventListener("abort", () => setTimeout(() => reject(ctx.signal.reason), 100));
+          }),
+      });
+    const runner = createEngine({ workflows: [wf], store, owner: "runner", cancelPollMs: 10 });
+    const studio = createEngine({ store, owner: "studio" }); // without the definition: a request all the same
+    const run = runner.start(wf, {});
+    await until(() => log.includes("b"));
+    expect(await studio.cancel(run.id, "stop")).toBeUndefined();
+    const result = await run.result;
+    expect(result.status).toBe("cancelled");
+    expect(result.compensation).toMatchObject({ compensated: ["a"], failed: [] });
+    expect(log).toEqual(["b", "undo a"]);
+    await runner.close();
+    await studio.close();
+    await store.close();
+  });
+
+  it("a cancel request left while no engine ran it (or for a keyed start) is acted on when it runs", async () => {
+    const store = open();
+    const log: string[] = [];
+    const gate = deferred();
+    const wf = chain(log, { open: false, wait: gate.promise });
+    // Its engine never polls in time, and stops (a deploy) with the request pending.
+    const first = createEngine({ workflows: [wf], store, owner: "first", cancelPollMs: 60_000 });
+    const run = first.start("chain", { n: 1, fail: false }, { idempotencyKey: "order-1" });
+    await until(() => log.includes(`b#1 ${run.id}:b`));
+    const studio = createEngine({ workflows: [wf], store, owner: "studio" });
+    expect(await studio.cancel(run.id, "while it was down")).toBeUndefined();
+    await first.close();
+    await run.result.catch(() => {});
+    gate.resolve();
+    // The engine that resumes it cancels it at once: c never runs.
+    const next = createEngine({ workflows: [wf], store, owner: "next" });
+    const [resumed] = await next.recover();
+    const result = await resumed!.result;
+    expect(result.status).toBe("cancelled");
+    expect(result.error?.message).toContain("while it was down");
+    expect(log).not.toContain("c");
+    // A keyed start is polled too.
+    const held = deferred();
+    const keyedWf = chain(log, { open: false, wait: held.promise }, "2.0.0");
+    const keyedEngine = createEngine({ workflows: [keyedWf], store, owner: "keyed", cancelPollMs: 10 });
+    const keyed = keyedEngine.start(keyedWf, { n: 2, fail: false }, { idempotencyKey: "order-2" });
+    await until(() => log.includes(`b#1 ${keyed.id}:b`));
+    expect(await studio.cancel(keyed.id)).toBeUndefined();
+    const seen: string[] = [];
+    keyed.eventsFrom(1).subscribe((e) => seen.push(e.type));
+    await until(() => seen.includes("workflow.interrupted"));
+    held.resolve();
+    expect((await keyed.result).status).toBe("cancelled");
+    expect(() => createEngine({ store, cancelPollMs: Number.POSITIVE_INFINITY })).toThrow(/cancelPollMs/);
+    await Promise.all([next.close(), studio.close(), keyedEngine.close()]);
+    await store.close();
+  });
+
   it("a late subscriber replays the history from the store, then the live events, each once", async () => {
     const store = open();
     const log: string[] = [];
