@@ -117,6 +117,7 @@ export type {
   RunRecord,
   RunStatus,
 } from "./store/execution-store.js";
+export { FINAL_STATUSES, RUN_STATUSES, UNFINISHED_STATUSES } from "./store/execution-store.js";
 export { memoryStore } from "./store/memory-store.js";
 export type { SqliteStoreOptions } from "./store/sqlite-store.js";
 export { sqliteStore } from "./store/sqlite-store.js";

@@ -22,6 +22,7 @@ import {
   type ExecutionStore,
   memoryStore,
   plan,
+  RUN_STATUSES,
   type RunStatus,
   type StepStatus,
   serializeError,
@@ -62,16 +63,6 @@ interface RunOptions {
   studio?: number | true;
   studioWait?: number;
 }
-
-const STATUSES: readonly RunStatus[] = [
-  "running",
-  "stopping",
-  "compensating",
-  "succeeded",
-  "failed",
-  "cancelled",
-  "timed_out",
-];
 
 export async function main(argv: readonly string[]): Promise<number> {
   let debug = argv.includes("--debug");
@@ -154,15 +145,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command("runs")
     .description("list the executions journaled in a store, newest first")
     .requiredOption("-s, --store <file>", "the SQLite file")
-    .option("--status <status>", `only these (${STATUSES.join(", ")}); comma-separated`)
+    .option("--status <status>", `only these (${RUN_STATUSES.join(", ")}); comma-separated`)
     .option("-w, --workflow <name>", "only executions of this workflow")
     .option("-n, --limit <n>", "at most this many", positiveInt, 50)
     .option("--json", "print them as JSON")
     .action(async (options: { store: string; status?: string; workflow?: string; limit: number; json?: boolean }) => {
       const status = options.status?.split(",").map((s) => s.trim()) as RunStatus[] | undefined;
-      const unknown = status?.filter((s) => !STATUSES.includes(s));
+      const unknown = status?.filter((s) => !RUN_STATUSES.includes(s));
       if (unknown !== undefined && unknown.length > 0) {
-        throw new CliError(`--status: unknown status ${unknown.join(", ")}.`, `Use ${STATUSES.join(", ")}.`);
+        throw new CliError(`--status: unknown status ${unknown.join(", ")}.`, `Use ${RUN_STATUSES.join(", ")}.`);
       }
       await withStore(options.store, async (engine) => {
         const page = await engine.runs.list({ status, workflow: options.workflow, limit: options.limit });

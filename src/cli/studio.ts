@@ -3,7 +3,7 @@
  * asked for (its server and page packages are optional peers).
  */
 
-import type { Engine } from "../engine/engine.js";
+import type { Engine } from "../index.js";
 import type { Studio } from "../studio/index.js";
 import { CliError } from "./cli-error.js";
 

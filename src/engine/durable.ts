@@ -29,6 +29,7 @@ import {
   type RunQuery,
   type RunRecord,
   type RunStatus,
+  UNFINISHED_STATUSES,
 } from "../store/execution-store.js";
 import { fingerprint } from "./fingerprint.js";
 import { ownerGone } from "./ownership.js";
@@ -86,9 +87,6 @@ export interface DurableOptions {
   readonly now: () => number;
   readonly registry: WorkflowRegistry;
 }
-
-/** The statuses of executions that did not finish. */
-const UNFINISHED: readonly RunStatus[] = ["running", "stopping", "compensating"];
 
 export class Durable {
   readonly #options: DurableOptions;
@@ -289,7 +287,7 @@ export class Durable {
       return answer;
     };
     do {
-      const page = await store.list({ status: UNFINISHED, limit: 1_000, cursor });
+      const page = await store.list({ status: UNFINISHED_STATUSES, limit: 1_000, cursor });
       const t = now();
       for (const record of page.runs) {
         if (record.parentId !== undefined) continue;

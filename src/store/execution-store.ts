@@ -39,6 +39,30 @@ export interface JournalEvent {
 export type RunStatus = "running" | "stopping" | "compensating" | "succeeded" | "failed" | "cancelled" | "timed_out";
 
 /**
+ * Every status an execution's row may have, unfinished first.
+ *
+ * @example
+ * RUN_STATUSES.includes(value as RunStatus); // a status a user typed, checked
+ */
+export const RUN_STATUSES: readonly RunStatus[] = Object.freeze([
+  "running",
+  "stopping",
+  "compensating",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "timed_out",
+]);
+
+/**
+ * The statuses of an execution that has not finished: it is leased, and can still change.
+ *
+ * @example
+ * await engine.runs.list({ status: UNFINISHED_STATUSES });
+ */
+export const UNFINISHED_STATUSES: readonly RunStatus[] = Object.freeze(["running", "stopping", "compensating"]);
+
+/**
  * The projection row of an execution.
  *
  * @example
@@ -221,7 +245,12 @@ export interface ExecutionStore {
   close(): Promise<void>;
 }
 
-/** Statuses after which nothing is appended. */
+/**
+ * Statuses after which nothing is appended.
+ *
+ * @example
+ * if (FINAL_STATUSES.has(record.status)) console.log("finished", record.finishedAt);
+ */
 export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set(["succeeded", "failed", "cancelled", "timed_out"]);
 
 /** When a patch says the execution finished: its `finishedAt`, or its update time when it reaches a final status. */

@@ -24,6 +24,7 @@ import {
   decodeCursor,
   type ExecutionStore,
   encodeCursor,
+  FINAL_STATUSES,
   fenced,
   finishedAtOf,
   type JournalEvent,
@@ -32,6 +33,7 @@ import {
   type RunPatch,
   type RunQuery,
   type RunRow,
+  type RunStatus,
   recordOf,
 } from "./execution-store.js";
 
@@ -682,7 +684,7 @@ export function postgresStore(options: PostgresStoreOptions): ExecutionStore {
          SELECT status FROM run`,
         [executionId, reason, Date.now()],
       );
-      return rows[0] !== undefined && ["running", "stopping", "compensating"].includes(rows[0].status);
+      return rows[0] !== undefined && !FINAL_STATUSES.has(rows[0].status as RunStatus);
     },
 
     async cancelRequests(executionIds) {

@@ -4,7 +4,7 @@
  * processes run, seen within `pollMs`), merged into one stream of execution ids.
  */
 
-import type { Engine } from "../index.js";
+import { type Engine, UNFINISHED_STATUSES } from "../index.js";
 
 type Listener = (ids: readonly string[]) => void;
 
@@ -87,7 +87,7 @@ export class ChangeFeed {
       // The newest, and every unfinished one however old (the ones that can still change).
       const [newest, unfinished] = await Promise.all([
         this.#engine.runs.list({ limit: 200 }),
-        this.#engine.runs.list({ status: ["running", "stopping", "compensating"], limit: 500 }),
+        this.#engine.runs.list({ status: UNFINISHED_STATUSES, limit: 500 }),
       ]);
       const seen = new Map<string, string>();
       for (const r of [...newest.runs, ...unfinished.runs]) {

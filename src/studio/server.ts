@@ -17,10 +17,18 @@ import { type ServerType, serve } from "@hono/node-server";
 import { type Context, Hono, type Next } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { streamSSE } from "hono/streaming";
-import { type Engine, type RunStatus, type StepState, serializeError, stepStates } from "../index.js";
+import {
+  type Engine,
+  RUN_STATUSES,
+  type RunStatus,
+  type StepState,
+  serializeError,
+  stepChartSvg,
+  stepStates,
+} from "../index.js";
 import { traceCss } from "../trace-viewer/index.js";
 import { ChangeFeed } from "./live.js";
-import { ExecutionList, executionView, stepChart, workflowsView } from "./views.js";
+import { ExecutionList, executionView, workflowsView } from "./views.js";
 
 /**
  * Options of `startStudio`.
@@ -80,16 +88,7 @@ export class StudioOptionsError extends Error {
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 const COOKIE = "rubberduck_studio";
-const STATUSES = new Set<string>([
-  "running",
-  "stopping",
-  "compensating",
-  "succeeded",
-  "failed",
-  "cancelled",
-  "timed_out",
-  "interrupted",
-]);
+const STATUSES = new Set<string>([...RUN_STATUSES, "interrupted"]);
 
 /** The browser modules the page imports, by the name the page's import map gives them. */
 const MODULES: Readonly<Record<string, () => URL>> = {
@@ -255,7 +254,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
     const isState = (s: string | undefined): s is StepState => s !== undefined && Object.hasOwn(stepStates, s);
     const current = c.req.query("state");
     const visited = (c.req.query("visited") ?? "").split(",").filter(isState);
-    return c.body(stepChart(isState(current) ? current : undefined, visited), 200, {
+    return c.body(stepChartSvg({ current: isState(current) ? current : undefined, visited }), 200, {
       "Content-Type": "image/svg+xml; charset=utf-8",
     });
   });

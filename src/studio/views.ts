@@ -5,22 +5,30 @@
  * JSON (its text escaped by Preact) and drops the fragments in as they are.
  */
 
+import { LRUCache } from "lru-cache";
 import {
   type AnyWorkflow,
   type Engine,
+  FINAL_STATUSES,
   type PlannedStep,
   plan,
   type RunRecord,
   type RunStatus,
   type StepState,
   serializeError,
-  stepChartSvg,
+  type TraceEntry,
   toSvg,
+  UNFINISHED_STATUSES,
   type WorkflowEvent,
   type WorkflowRegistry,
 } from "../index.js";
-import type { TraceEntry, TraceFooter, TraceHeader } from "../telemetry/trace.js";
-import { traceDagSection, traceTimeline, traceTimelineSection } from "../trace-viewer/index.js";
+import {
+  type TraceFooter,
+  type TraceHeader,
+  traceDagSection,
+  traceTimeline,
+  traceTimelineSection,
+} from "../trace-viewer/index.js";
 
 /** An execution as the list shows it. */
 export interface ExecutionRow {
@@ -41,9 +49,7 @@ export interface ExecutionRow {
 
 /** Whether an unfinished execution is held by no live engine (its lease ran out). */
 const interrupted = (run: RunRecord, now: number) =>
-  !FINISHED.has(run.status) && (run.owner === undefined || run.leaseUntil === undefined || run.leaseUntil < now);
-
-const FINISHED = new Set<string>(["succeeded", "failed", "cancelled", "timed_out"]);
+  !FINAL_STATUSES.has(run.status) && (run.owner === undefined || run.leaseUntil === undefined || run.leaseUntil < now);
 
 /** The step whose failure ended a run: the last top-level step.failed in its events. */
 const failedStepOf = (events: readonly WorkflowEvent[]) =>
@@ -52,7 +58,8 @@ const failedStepOf = (events: readonly WorkflowEvent[]) =>
 /** The execution list, filtered; the failed step of each failed row read from its journal (kept: it no longer changes). */
 export class ExecutionList {
   readonly #engine: Engine;
-  readonly #failed = new Map<string, string | undefined>();
+  /** By execution id; a failed execution's failed step never changes. */
+  readonly #failed = new LRUCache<string, { step: string | undefined }>({ max: 5_000 });
 
   constructor(engine: Engine) {
     this.#engine = engine;
@@ -65,7 +72,7 @@ export class ExecutionList {
     limit?: number | undefined;
   }) {
     const now = Date.now();
-    const wanted = query.status === "interrupted" ? (["running", "stopping", "compensating"] as const) : query.status;
+    const wanted = query.status === "interrupted" ? UNFINISHED_STATUSES : query.status;
     const page = await this.#engine.runs.list({
       ...(wanted === undefined ? {} : { status: wanted }),
       ...(query.workflow === undefined || query.workflow === "" ? {} : { workflow: query.workflow }),
@@ -94,9 +101,10 @@ export class ExecutionList {
   }
 
   async #failedStep(id: string): Promise<string | undefined> {
-    if (this.#failed.has(id)) return this.#failed.get(id);
+    const known = this.#failed.get(id);
+    if (known !== undefined) return known.step;
     const step = failedStepOf((await this.#engine.runs.get(id)).events);
-    this.#failed.set(id, step);
+    this.#failed.set(id, { step });
     return step;
   }
 }
@@ -180,7 +188,7 @@ export async function executionView(engine: Engine, executionId: string) {
   const trace = { header, entries, footer };
   const timeline = traceTimeline(trace);
   let dag: string;
-  if (header.steps.length > MAX_LIVE_DAG && !FINISHED.has(run.status)) {
+  if (header.steps.length > MAX_LIVE_DAG && !FINAL_STATUSES.has(run.status)) {
     // Its layout would take a second or more on the engine's thread at every change.
     dag = `<section class="card dag"><p class="notice">${header.steps.length} steps: too many to draw the DAG live (rubberduck graph draws it).</p></section>`;
   } else {
@@ -317,7 +325,3 @@ export function workflowsView(engine: Engine) {
     };
   });
 }
-
-/** The step actor's statechart, with a state marked. */
-export const stepChart = (current: StepState | undefined, visited: readonly StepState[]) =>
-  stepChartSvg({ current, visited });

@@ -82,8 +82,8 @@ export function renderTraceHtml(trace: ParsedTrace, options: TraceHtmlOptions = 
     description,
     "</header>",
     summaryHtml(summary, header.startedAt),
-    options.dag === false ? "" : dagSection(trace, timeline, options),
-    timelineSection(timeline, options),
+    options.dag === false ? "" : traceDagSection(trace, timeline, options),
+    traceTimelineSection(timeline, options),
     "</main>",
     '<div id="tooltip" role="tooltip" hidden></div>',
     `<script>${TOOLTIP_SCRIPT}</script>`,
@@ -104,24 +104,6 @@ export function renderTraceHtml(trace: ParsedTrace, options: TraceHtmlOptions = 
  * element.innerHTML = traceDagSection(trace, traceTimeline(trace));
  */
 export function traceDagSection(trace: ParsedTrace, timeline: Timeline, options: TraceHtmlOptions = {}): string {
-  return dagSection(trace, timeline, options);
-}
-
-/**
- * The page's timeline section alone (an HTML fragment, escaped): every attempt, retry wait
- * and compensation as a bar.
- *
- * @example
- * element.innerHTML = traceTimelineSection(traceTimeline(parseTrace(text)), { width: 900 });
- */
-export function traceTimelineSection(timeline: Timeline, options: TraceHtmlOptions = {}): string {
-  return timelineSection(timeline, options);
-}
-
-/** The CSS of the trace page, for pages that embed its sections. @example `<style>${traceCss}</style>` */
-export const traceCss = PAGE_CSS;
-
-function dagSection(trace: ParsedTrace, timeline: Timeline, options: TraceHtmlOptions): string {
   const status = new Map(timeline.rows.filter((r) => r.path.length === 0).map((r) => [r.step, r.status] as const));
   let svg: string;
   try {
@@ -150,7 +132,14 @@ function dagSection(trace: ParsedTrace, timeline: Timeline, options: TraceHtmlOp
   ].join("\n");
 }
 
-function timelineSection(timeline: Timeline, options: TraceHtmlOptions): string {
+/**
+ * The page's timeline section alone (an HTML fragment, escaped): every attempt, retry wait
+ * and compensation as a bar.
+ *
+ * @example
+ * element.innerHTML = traceTimelineSection(traceTimeline(parseTrace(text)), { width: 900 });
+ */
+export function traceTimelineSection(timeline: Timeline, options: TraceHtmlOptions = {}): string {
   const { axis, rows } = timelineSvg(timeline, { width: options.width });
   const legend = legendStyles(timeline.rows.flatMap((r) => r.bars)).map((style) => {
     const look = style.fill === "hatch" ? " hatch" : style.dashed ? " dashed" : "";
@@ -169,3 +158,6 @@ function timelineSection(timeline: Timeline, options: TraceHtmlOptions): string 
     .filter((line) => line !== "")
     .join("\n");
 }
+
+/** The CSS of the trace page, for pages that embed its sections. @example `<style>${traceCss}</style>` */
+export const traceCss = PAGE_CSS;

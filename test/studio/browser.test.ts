@@ -101,6 +101,22 @@ describe(`the studio in Chromium${skipNote}`, () => {
     await store?.close();
   });
 
+  /** Another engine on the same file, with its own store handle, closed after `use`. */
+  const onAnotherEngine = async (
+    owner: string,
+    use: (other: Engine) => Promise<void>,
+    options: { cancelPollMs?: number } = {},
+  ) => {
+    const otherStore = sqliteStore(file);
+    const other = createEngine({ workflows: [order], store: otherStore, owner, ...options });
+    try {
+      await use(other);
+    } finally {
+      await other.close();
+      await otherStore.close();
+    }
+  };
+
   const open = async (hash: string) => {
     await page.goto(`${studio.url}#${hash}`);
     await page.waitForSelector("nav .live.on");
@@ -110,9 +126,7 @@ describe(`the studio in Chromium${skipNote}`, () => {
     "the list shows an execution another engine runs, and updates when it finishes",
     async () => {
       // Another engine on the same file: the studio sees it by tailing the store.
-      const otherStore = sqliteStore(file);
-      const other = createEngine({ workflows: [order], store: otherStore, owner: "worker-2" });
-      try {
+      await onAnotherEngine("worker-2", async (other) => {
         await open("/");
         const run = other.start(order, { sku: "duck-42" }, { metadata: { customer: "ada" } });
         const row = page.locator(`tr[data-execution="${run.id}"]`);
@@ -127,10 +141,7 @@ describe(`the studio in Chromium${skipNote}`, () => {
         await page.locator(`tr[data-execution="${run.id}"]`).waitFor({ state: "detached" });
         await page.selectOption("select[name=status]", "succeeded");
         await row.waitFor();
-      } finally {
-        await other.close();
-        await otherStore.close();
-      }
+      });
       expect(problems).toEqual([]);
     },
     30_000,
@@ -201,9 +212,7 @@ describe(`the studio in Chromium${skipNote}`, () => {
   it.skipIf(!hasChromium)(
     "Cancel on the page of an execution another engine runs: a request it acts on",
     async () => {
-      const otherStore = sqliteStore(file);
-      const other = createEngine({ workflows: [order], store: otherStore, owner: "worker-3", cancelPollMs: 50 });
-      try {
+      const cancelledElsewhere = async (other: Engine) => {
         const run = other.start(order, { sku: "duck-3" });
         await open(`/runs/${run.id}`);
         await page.locator('.dag-html g.node[data-step="wait_for_warehouse"][data-status="running"]').waitFor();
@@ -213,10 +222,8 @@ describe(`the studio in Chromium${skipNote}`, () => {
         const result = await run.result;
         expect(result.status).toBe("cancelled");
         expect(result.compensation.compensated).toEqual(["reserve"]);
-      } finally {
-        await other.close();
-        await otherStore.close();
-      }
+      };
+      await onAnotherEngine("worker-3", cancelledElsewhere, { cancelPollMs: 50 });
       expect(problems).toEqual([]);
     },
     30_000,
@@ -226,17 +233,19 @@ describe(`the studio in Chromium${skipNote}`, () => {
     "Resume on the page of an interrupted execution: the studio's engine finishes it",
     async () => {
       // Its engine stops mid-run (a deploy): the execution is left interrupted, its lease released.
-      const otherStore = sqliteStore(file);
-      const other = createEngine({ workflows: [order], store: otherStore, owner: "worker-4" });
-      const run = other.start(order, { sku: "duck-4" });
-      const stopped = run.result.catch(() => "stopped");
-      const journaled = async () => (await engine.runs.get(run.id).catch(() => undefined))?.events ?? [];
-      while ((await journaled()).every((e) => e.step !== "wait_for_warehouse")) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      await other.close();
-      await otherStore.close();
+      let id = "";
+      let stopped: Promise<unknown> = Promise.resolve();
+      await onAnotherEngine("worker-4", async (other) => {
+        const run = other.start(order, { sku: "duck-4" });
+        id = run.id;
+        const journaled = async () => (await engine.runs.get(run.id).catch(() => undefined))?.events ?? [];
+        while ((await journaled()).every((e) => e.step !== "wait_for_warehouse")) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        stopped = run.result.catch(() => "stopped");
+      });
       expect(await stopped).toBe("stopped");
+      const run = { id };
       await open(`/runs/${run.id}`);
       await page.locator(`.execution[data-status="interrupted"]`).waitFor();
       gateOf(run.id).resolve();
